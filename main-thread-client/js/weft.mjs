@@ -1,0 +1,166 @@
+// Weft's main-thread client: starts an interpreter in a dedicated worker and talks to it by
+// messages, so the calling thread (a page's main thread, or Node's) never blocks.
+// The same module runs in browsers and in Node (>= 20). This is the first, small surface;
+// it grows into the Pyodide-style API (runPython, globals, fs, interrupt) without changing
+// what exists here.
+
+const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
+
+/** An interpreter that cannot go on (trap, crash, failed start). */
+export class WeftError extends Error {
+  constructor(message, { cause, remoteStack } = {}) {
+    super(message, { cause });
+    this.name = 'WeftError';
+    if (remoteStack) this.remoteStack = remoteStack;
+  }
+}
+
+function defaultSink(fd) {
+  if (isNode) {
+    const stream = fd === 1 ? process.stdout : process.stderr;
+    return (bytes) => stream.write(bytes);
+  }
+  // Browsers: whole lines to the console.
+  const decoder = new TextDecoder();
+  let pending = '';
+  const log = fd === 1 ? console.log : console.error;
+  return (bytes) => {
+    pending += decoder.decode(bytes, { stream: true });
+    const lines = pending.split('\n');
+    pending = lines.pop();
+    for (const line of lines) log(line);
+  };
+}
+
+async function spawnWorker(url) {
+  if (isNode) {
+    const { Worker } = await import('node:worker_threads');
+    const w = new Worker(url);
+    return {
+      post: (m) => w.postMessage(m),
+      onMessage: (f) => w.on('message', f),
+      onError: (f) => {
+        w.on('error', f);
+        w.on('exit', (code) => f(new Error(`worker exited with code ${code}`)));
+      },
+      terminate: () => w.terminate(),
+    };
+  }
+  const w = new Worker(url, { type: 'module' });
+  return {
+    post: (m) => w.postMessage(m),
+    onMessage: (f) => w.addEventListener('message', (e) => f(e.data)),
+    onError: (f) => w.addEventListener('error', (e) => f(new Error(e.message || 'worker failed to load'))),
+    terminate: () => w.terminate(),
+  };
+}
+
+export class Weft {
+  #worker;
+  #options;
+  #pending = new Map(); // run id -> {resolve, reject}
+  #nextId = 1;
+  #queue = Promise.resolve();
+  #failure = null; // WeftError once the interpreter cannot go on
+  #closed = false;
+
+  constructor(options) {
+    this.#options = options;
+  }
+
+  /**
+   * Starts an interpreter in a new worker and resolves once python.wasm and the stdlib are
+   * loaded. See weft.d.ts for the options.
+   */
+  static async start(options = {}) {
+    const weft = new Weft(options);
+    await weft.#start();
+    return weft;
+  }
+
+  async #start() {
+    const o = this.#options;
+    const assets = new URL(o.assetsUrl ?? new URL('.', import.meta.url), isNode ? undefined : globalThis.location?.href);
+    const base = assets.href.endsWith('/') ? assets : new URL(assets.href + '/');
+    this.stdout = o.stdout ?? defaultSink(1);
+    this.stderr = o.stderr ?? defaultSink(2);
+    this.#worker = await spawnWorker(new URL('worker.mjs', base));
+    const ready = new Promise((resolve, reject) => {
+      this.#worker.onMessage((msg) => {
+        if (msg.type === 'ready') resolve();
+        else if (msg.type === 'failed' && msg.id === undefined) reject(new WeftError(msg.error.message, { remoteStack: msg.error.stack }));
+        else this.#onMessage(msg);
+      });
+      this.#worker.onError((err) => {
+        const e = new WeftError(`the Weft worker stopped: ${err.message}`, { cause: err });
+        reject(e);
+        this.#fail(e);
+      });
+    });
+    this.#worker.post({ type: 'init', assetsUrl: base.href, hostMounts: o.hostMounts ?? {} });
+    try {
+      await ready;
+    } catch (e) {
+      this.#closed = true;
+      this.#worker.terminate();
+      throw e;
+    }
+  }
+
+  #onMessage(msg) {
+    if (msg.type === 'output') {
+      (msg.fd === 2 ? this.stderr : this.stdout)(msg.data);
+    } else if (msg.type === 'exit') {
+      this.#pending.get(msg.id)?.resolve(msg.code);
+      this.#pending.delete(msg.id);
+    } else if (msg.type === 'failed') {
+      this.#fail(new WeftError(msg.error.message, { remoteStack: msg.error.stack }));
+    }
+  }
+
+  #fail(err) {
+    if (this.#closed) return;
+    this.#failure ??= err;
+    for (const { reject } of this.#pending.values()) reject(this.#failure);
+    this.#pending.clear();
+    // The worker's state is suspect after a trap: end it; a new Weft.start() gives a fresh one.
+    this.#closed = true;
+    this.#worker.terminate();
+  }
+
+  /**
+   * Runs `python <args>` as a fresh process (files written to the in-memory file system stay
+   * for later runs). Resolves with the exit code; rejects with a WeftError if the interpreter
+   * crashed. Runs are queued, one at a time.
+   */
+  run(args, { env = {}, tty } = {}) {
+    if (!Array.isArray(args) || args.some((a) => typeof a !== 'string')) {
+      return Promise.reject(new TypeError('run(args): args must be an array of strings'));
+    }
+    const job = this.#queue.then(() => {
+      if (this.#failure) throw this.#failure;
+      if (this.#closed) throw new WeftError('this interpreter is closed; start a new one with Weft.start()');
+      const id = this.#nextId++;
+      const merged = { ...defaultEnv(), ...(this.#options.env ?? {}), ...env };
+      const envList = Object.entries(merged).map(([k, v]) => `${k}=${v}`);
+      const ttyFlags = (tty ?? this.#options.tty ?? (isNode ? [false, false, false] : [false, true, true])).map((t) => (t ? 1 : 0));
+      return new Promise((resolve, reject) => {
+        this.#pending.set(id, { resolve, reject });
+        this.#worker.post({ type: 'run', id, args: ['/usr/local/bin/python3', ...args], env: envList, tty: ttyFlags });
+      });
+    });
+    this.#queue = job.catch(() => {});
+    return job;
+  }
+
+  /** Ends the worker. Pending runs reject. */
+  async close() {
+    if (this.#closed) return;
+    this.#fail(new WeftError('the interpreter was closed'));
+    this.#closed = true;
+  }
+}
+
+function defaultEnv() {
+  return { HOME: '/home/user', PWD: '/home/user', PATH: '/usr/local/bin', LANG: 'C.UTF-8' };
+}

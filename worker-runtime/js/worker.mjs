@@ -1,0 +1,189 @@
+// Weft's worker entry, the same file in Node (worker_threads) and browsers (module Worker).
+// It owns one interpreter: the Rust runtime (file systems, syscalls) and python.wasm, and runs
+// one Python process at a time on request of the client in weft.mjs.
+//
+// Messages from the client:  {type:'init', assetsUrl, hostMounts}  {type:'run', id, args, env, tty}
+// Messages to the client:    {type:'ready'}  {type:'output', fd, data}  {type:'exit', id, code}
+//                            {type:'failed', id?, error:{name, message, stack}}
+import init, { Runtime, Process, memoryImport, last_panic } from './runtime/worker_runtime.js';
+
+const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof self === 'undefined';
+
+// Browsers drop messages that arrive before a listener exists, so attach synchronously and
+// queue until the (async) setup below has finished.
+const inbox = [];
+let deliver = (msg) => inbox.push(msg);
+let post;
+if (isNode) {
+  const { parentPort } = await import('node:worker_threads');
+  post = (msg, transfer) => parentPort.postMessage(msg, transfer);
+  parentPort.on('message', (msg) => deliver(msg));
+} else {
+  post = (msg, transfer) => self.postMessage(msg, transfer);
+  self.addEventListener('message', (e) => deliver(e.data));
+}
+
+function describe(err) {
+  if (err && typeof err === 'object') {
+    return { name: err.name || 'Error', message: err.message || String(err), stack: err.stack || '' };
+  }
+  return { name: 'Error', message: String(err), stack: '' };
+}
+
+async function fetchBytes(url) {
+  if (url.protocol === 'file:') {
+    const { readFile } = await import('node:fs/promises');
+    try {
+      return new Uint8Array(await readFile(url));
+    } catch (e) {
+      throw new Error(`cannot read ${url.pathname}: ${e.code || e.message}`);
+    }
+  }
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`cannot fetch ${url}: HTTP ${res.status}`);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+// A host directory as the synchronous JS file system that the runtime's HostFs calls
+// (contract in worker-runtime/src/web/host_fs.rs). Node only.
+async function hostDirFs(root) {
+  const fs = await import('node:fs');
+  const path = await import('node:path');
+  const full = (p) => (p ? path.join(root, p) : root);
+  const kind = (s) => (s.isDirectory() ? 1 : s.isSymbolicLink() ? 2 : 0);
+  const stat = (s) => [kind(s), s.size, s.ino, s.nlink, s.atimeMs, s.mtimeMs, s.ctimeMs];
+  const ms = (v, current) => (v === null ? current : v === 'now' ? Date.now() : v) / 1000;
+  const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_TRUNC } = fs.constants;
+  return {
+    lstat: (p) => stat(fs.lstatSync(full(p))),
+    readdir: (p) =>
+      fs.readdirSync(full(p)).map((name) => {
+        const s = fs.lstatSync(path.join(full(p), name));
+        return [name, kind(s), s.ino];
+      }),
+    mkdir: (p) => fs.mkdirSync(full(p)),
+    rmdir: (p) => fs.rmdirSync(full(p)),
+    unlink: (p) => fs.unlinkSync(full(p)),
+    rename: (a, b) => fs.renameSync(full(a), full(b)),
+    symlink: (target, p) => fs.symlinkSync(target, full(p)),
+    readlink: (p) => fs.readlinkSync(full(p)),
+    link: (a, b) => fs.linkSync(full(a), full(b)),
+    utimes: (p, a, m) => {
+      const s = fs.statSync(full(p));
+      fs.utimesSync(full(p), ms(a, s.atimeMs), ms(m, s.mtimeMs));
+    },
+    open: (p, read, write, create, exclusive, truncate) => {
+      let flags = read && write ? O_RDWR : write ? O_WRONLY : O_RDONLY;
+      if (create) flags |= O_CREAT;
+      if (exclusive) flags |= O_EXCL;
+      if (truncate) flags |= O_TRUNC;
+      return fs.openSync(full(p), flags, 0o666);
+    },
+    read: (h, len, pos) => {
+      const buf = new Uint8Array(len);
+      return buf.subarray(0, fs.readSync(h, buf, 0, len, pos));
+    },
+    write: (h, data, pos) => fs.writeSync(h, data, 0, data.length, pos),
+    append: (h, data) => {
+      const end = fs.fstatSync(h).size;
+      fs.writeSync(h, data, 0, data.length, end);
+      return end + data.length;
+    },
+    fstat: (h) => stat(fs.fstatSync(h)),
+    ftruncate: (h, len) => fs.ftruncateSync(h, len),
+    futimes: (h, a, m) => {
+      const s = fs.fstatSync(h);
+      fs.futimesSync(h, ms(a, s.atimeMs), ms(m, s.mtimeMs));
+    },
+    fsync: (h) => fs.fsyncSync(h),
+    close: (h) => fs.closeSync(h),
+  };
+}
+
+let runtime; // Runtime: file systems that persist across runs
+let pythonModule; // compiled python.wasm
+let memoryLimits; // [initial, maximum] pages
+let dead = false; // after a trap the runtime's state is suspect: refuse further runs
+
+async function setup({ assetsUrl, hostMounts = {} }) {
+  const base = new URL(assetsUrl);
+  const runtimeWasm = new URL('runtime/worker_runtime_bg.wasm', base);
+  await init({ module_or_path: base.protocol === 'file:' ? await fetchBytes(runtimeWasm) : runtimeWasm });
+  const [pythonBytes, stdlib] = await Promise.all([
+    fetchBytes(new URL('python.wasm', base)),
+    fetchBytes(new URL('python-stdlib.zip', base)),
+  ]);
+  memoryLimits = memoryImport(pythonBytes);
+  try {
+    pythonModule = await WebAssembly.compile(pythonBytes);
+  } catch (e) {
+    throw new Error(`python.wasm failed to compile: ${e.message}`);
+  }
+  const provided = new Set(Process.syscallNames());
+  for (const imp of WebAssembly.Module.imports(pythonModule)) {
+    const known =
+      (imp.module === 'wasi_snapshot_preview1' && provided.has(imp.name)) ||
+      (imp.module === 'env' && imp.name === 'memory') ||
+      (imp.module === 'wasi' && imp.name === 'thread-spawn');
+    if (!known) throw new Error(`python.wasm imports ${imp.module}.${imp.name}, which this runtime does not provide`);
+  }
+  runtime = new Runtime(stdlib, (fd, data) => post({ type: 'output', fd, data }, [data.buffer]));
+  for (const [guestPath, hostPath] of Object.entries(hostMounts)) {
+    runtime.mountHostDir(guestPath, await hostDirFs(hostPath));
+  }
+}
+
+function runProcess({ args, env, tty }) {
+  const proc = runtime.process(args, env, Uint8Array.from(tty || [0, 0, 0]));
+  const [initial, maximum] = memoryLimits;
+  const memory = new WebAssembly.Memory({ initial, maximum, shared: true });
+  proc.bindMemory(memory);
+  const wasi = {};
+  for (const name of Process.syscallNames()) wasi[name] = proc[name].bind(proc);
+  const imports = {
+    wasi_snapshot_preview1: wasi,
+    env: { memory },
+    // Python threads arrive with the threads crate; until then a spawn fails cleanly and
+    // Python raises "RuntimeError: can't start new thread".
+    wasi: { 'thread-spawn': () => -1 },
+  };
+  try {
+    const instance = new WebAssembly.Instance(pythonModule, imports);
+    instance.exports._start();
+    return 0;
+  } catch (e) {
+    if (e && e.name === 'WasiExit') return e.code;
+    const panic = last_panic();
+    const err = describe(e);
+    if (panic) err.message = `Weft runtime panicked: ${panic}`;
+    else if (e instanceof WebAssembly.RuntimeError) err.message = `python.wasm trapped: ${e.message}`;
+    throw Object.assign(new Error(err.message), { name: err.name, stack: err.stack });
+  } finally {
+    proc.free();
+  }
+}
+
+let ready = false;
+deliver = async (msg) => {
+  if (msg.type === 'init') {
+    try {
+      await setup(msg);
+      ready = true;
+      post({ type: 'ready' });
+    } catch (e) {
+      post({ type: 'failed', error: describe(e) });
+    }
+  } else if (msg.type === 'run') {
+    if (!ready || dead) {
+      post({ type: 'failed', id: msg.id, error: describe(new Error('the interpreter is not running; start a new one')) });
+      return;
+    }
+    try {
+      post({ type: 'exit', id: msg.id, code: runProcess(msg) });
+    } catch (e) {
+      dead = true;
+      post({ type: 'failed', id: msg.id, error: describe(e) });
+    }
+  }
+};
+for (const msg of inbox.splice(0)) deliver(msg);

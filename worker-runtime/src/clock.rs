@@ -1,0 +1,56 @@
+//! Wall and monotonic time for the host. In a worker these come from `performance`; natively
+//! (unit tests) from `std::time`.
+
+#[cfg(not(target_arch = "wasm32"))]
+mod imp {
+    use std::sync::OnceLock;
+    use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+    pub fn realtime_ns() -> u64 {
+        SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0)
+    }
+
+    pub fn monotonic_ns() -> u64 {
+        static START: OnceLock<Instant> = OnceLock::new();
+        START.get_or_init(Instant::now).elapsed().as_nanos() as u64
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+mod imp {
+    use wasm_bindgen::prelude::*;
+
+    #[wasm_bindgen]
+    extern "C" {
+        type Performance;
+        #[wasm_bindgen(thread_local_v2, js_namespace = globalThis, js_name = performance)]
+        static PERFORMANCE: Performance;
+        #[wasm_bindgen(method, js_name = now)]
+        fn now(this: &Performance) -> f64;
+        #[wasm_bindgen(method, getter, js_name = timeOrigin)]
+        fn time_origin(this: &Performance) -> f64;
+    }
+
+    fn ms_to_ns(ms: f64) -> u64 {
+        if ms <= 0.0 {
+            0
+        } else {
+            (ms * 1_000_000.0) as u64
+        }
+    }
+
+    /// `timeOrigin + now()` keeps sub-millisecond precision that `Date.now()` lacks.
+    pub fn realtime_ns() -> u64 {
+        PERFORMANCE.with(|p| ms_to_ns(p.time_origin() + p.now()))
+    }
+
+    pub fn monotonic_ns() -> u64 {
+        PERFORMANCE.with(|p| ms_to_ns(p.now()))
+    }
+}
+
+pub use imp::{monotonic_ns, realtime_ns};
+
+/// Reported by `clock_res_get`: browsers coarsen `performance.now()` to a few microseconds in
+/// cross-origin isolated contexts; 1 µs is the honest order of magnitude.
+pub const RESOLUTION_NS: u64 = 1_000;

@@ -1,0 +1,141 @@
+//! Storage: what a file system must provide, and the mount table that joins several into one tree.
+//!
+//! This layer knows nothing of file descriptors, rights or the WASI ABI: it speaks in paths,
+//! [`Metadata`] and [`FsError`]. The fd layer (`crate::fd`) sits on top and the syscall layer
+//! (`crate::preview1`) on top of that; [`FsError`] becomes a WASI errno in exactly one place
+//! (`crate::errno`), so a new storage backend (a page-owned mount, a host directory in Node) only
+//! implements [`FileSystem`] and [`OpenFile`].
+//!
+//! Path convention for [`FileSystem`] methods: relative to the file system's own root, already
+//! normalised by [`Vfs`]: components joined by `/`, no leading or trailing `/`, no `.`, `..` or
+//! empty components; `""` is the root itself. Every intermediate component has been resolved by
+//! the [`Vfs`] (symlinks followed, mount points crossed); the last component is never followed
+//! by the backend.
+
+mod bundle;
+mod mem;
+mod mount;
+
+pub use bundle::BundleFs;
+pub use mem::MemFs;
+pub use mount::{Resolved, Vfs};
+
+use std::sync::Arc;
+
+pub type FsResult<T> = Result<T, FsError>;
+
+/// Why a storage operation failed. Deliberately small: each maps to one WASI errno.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FsError {
+    NotFound,
+    AlreadyExists,
+    NotADirectory,
+    IsADirectory,
+    DirectoryNotEmpty,
+    /// Write to a read-only file system (the stdlib bundle).
+    ReadOnly,
+    PermissionDenied,
+    InvalidInput,
+    NameTooLong,
+    /// Too many symlinks while resolving a path.
+    Loop,
+    /// rename/link across two mounts.
+    CrossDevice,
+    /// The operation is not supported by this backend.
+    Unsupported,
+    /// The directory or file is in use in a way that forbids the operation (e.g. removing a
+    /// mount point).
+    Busy,
+    /// The backend's data is damaged (a corrupt bundle entry) or its host failed.
+    Io,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    File,
+    Directory,
+    Symlink,
+}
+
+/// Times are nanoseconds since the Unix epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Metadata {
+    pub kind: FileKind,
+    pub size: u64,
+    /// Unique within one file system; the [`Vfs`] pairs it with a device number per mount.
+    pub ino: u64,
+    pub nlink: u64,
+    pub atime_ns: u64,
+    pub mtime_ns: u64,
+    pub ctime_ns: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirEntry {
+    pub name: String,
+    pub kind: FileKind,
+    pub ino: u64,
+}
+
+/// How to open a regular file. Directories are never opened through [`FileSystem::open`]:
+/// the fd layer holds a directory as its path.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OpenOptions {
+    pub read: bool,
+    pub write: bool,
+    /// Create the file if it does not exist.
+    pub create: bool,
+    /// With `create`: fail with `AlreadyExists` if it exists.
+    pub exclusive: bool,
+    /// Truncate to zero length on open (needs `write`).
+    pub truncate: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeChange {
+    Keep,
+    Now,
+    /// Nanoseconds since the Unix epoch.
+    Set(u64),
+}
+
+/// One storage backend, mounted somewhere in the [`Vfs`]. Must be usable from several threads:
+/// every Python thread's worker shares one instance.
+pub trait FileSystem: Send + Sync {
+    /// Metadata of `path` itself (a symlink is reported as a symlink).
+    fn lstat(&self, path: &str) -> FsResult<Metadata>;
+    /// Opens a regular file. `IsADirectory` for a directory, `NotFound` if missing and not
+    /// `create`, `ReadOnly` for any write access on a read-only backend.
+    fn open(&self, path: &str, opts: OpenOptions) -> FsResult<Arc<dyn OpenFile>>;
+    /// Entries sorted by name, without `.` and `..`.
+    fn read_dir(&self, path: &str) -> FsResult<Vec<DirEntry>>;
+    fn create_dir(&self, path: &str) -> FsResult<()>;
+    /// Removes an empty directory.
+    fn remove_dir(&self, path: &str) -> FsResult<()>;
+    /// Removes a file or symlink (`IsADirectory` for a directory). Open handles stay usable.
+    fn unlink(&self, path: &str) -> FsResult<()>;
+    /// POSIX rename: replaces an existing file, or an existing empty directory with a directory.
+    fn rename(&self, from: &str, to: &str) -> FsResult<()>;
+    /// Creates a symlink at `path` whose content is `target` (not validated).
+    fn symlink(&self, target: &str, path: &str) -> FsResult<()>;
+    fn read_link(&self, path: &str) -> FsResult<String>;
+    /// Hard link; backends without them return `Unsupported`.
+    fn hard_link(&self, from: &str, to: &str) -> FsResult<()>;
+    fn set_times(&self, path: &str, atime: TimeChange, mtime: TimeChange) -> FsResult<()>;
+}
+
+/// An open regular file. Positions live in the fd layer; this is positionless I/O.
+pub trait OpenFile: Send + Sync {
+    /// Reads at `offset`; returns 0 at or past the end.
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> FsResult<usize>;
+    /// Writes at `offset`, growing the file (zero-filled) as needed.
+    fn write_at(&self, data: &[u8], offset: u64) -> FsResult<usize>;
+    /// Appends atomically with respect to other appenders; returns the new size.
+    fn append(&self, data: &[u8]) -> FsResult<u64>;
+    fn metadata(&self) -> FsResult<Metadata>;
+    fn set_len(&self, len: u64) -> FsResult<()>;
+    fn set_times(&self, atime: TimeChange, mtime: TimeChange) -> FsResult<()>;
+    fn sync(&self) -> FsResult<()> {
+        Ok(())
+    }
+}

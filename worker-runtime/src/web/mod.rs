@@ -1,0 +1,324 @@
+//! The wasm-bindgen surface that `js/worker.mjs` uses. Only glue lives here: guest memory as
+//! a JS view, the [`Host`] for a worker, the JS-backed host-directory file system, and one
+//! exported method per syscall, generated from the one list in `syscalls!`.
+
+mod host_fs;
+
+use crate::errno::{self, Outcome, SysResult};
+use crate::fd::Stdio;
+use crate::memory::GuestMemory;
+use crate::preview1::{Host, ProcessConfig, Wasi};
+use crate::vfs::{BundleFs, MemFs, Vfs};
+use js_sys::{Reflect, Uint8Array, WebAssembly};
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::Arc;
+use wasm_bindgen::prelude::*;
+
+/// Where the stdlib bundle is mounted; python.wasm is built with `--prefix=/usr/local`.
+const STDLIB_DIR: &str = "/usr/local/lib/python3.13";
+
+thread_local! {
+    /// The output callback of the worker running on this thread. A `js_sys::Function` belongs
+    /// to one worker, so it is per thread, not in the shared [`WebHost`].
+    static OUTPUT: RefCell<Option<js_sys::Function>> = const { RefCell::new(None) };
+    static LAST_PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Word that sleeping threads wait on. Sync-io's interrupt will notify it; until then sleeps
+/// simply time out.
+static WAKE: AtomicI32 = AtomicI32::new(0);
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = console, js_name = error)]
+    fn console_error(s: &str);
+    #[wasm_bindgen(js_namespace = ["globalThis", "crypto"], js_name = getRandomValues, catch)]
+    fn get_random_values(buf: &Uint8Array) -> Result<JsValue, JsValue>;
+}
+
+#[wasm_bindgen(start)]
+fn start() {
+    // A panic aborts the instance (panic=abort): keep its message so the worker can report
+    // the cause instead of a bare "unreachable".
+    std::panic::set_hook(Box::new(|info| {
+        let msg = info.to_string();
+        console_error(&format!("weft runtime panic: {msg}"));
+        LAST_PANIC.with(|p| *p.borrow_mut() = Some(msg));
+    }));
+}
+
+/// The message of the last runtime panic on this thread, if any.
+#[wasm_bindgen]
+pub fn last_panic() -> Option<String> {
+    LAST_PANIC.with(|p| p.borrow().clone())
+}
+
+struct WebHost;
+
+impl Host for WebHost {
+    fn write_output(&self, stream: Stdio, data: &[u8]) {
+        let fd = match stream {
+            Stdio::In => 0,
+            Stdio::Out => 1,
+            Stdio::Err => 2,
+        };
+        OUTPUT.with(|o| {
+            if let Some(f) = &*o.borrow() {
+                // A fresh JS-heap copy: the receiver may keep or transfer it.
+                let _ = f.call2(&JsValue::NULL, &JsValue::from(fd), &Uint8Array::from(data));
+            }
+        });
+    }
+
+    fn read_stdin(&self, _buf: &mut [u8]) -> Result<usize, errno::Errno> {
+        // Blocking stdin arrives with the sync-io channel; until then stdin is empty.
+        Ok(0)
+    }
+
+    fn sleep(&self, ns: u64) {
+        // Atomics.wait in slices: never spins, and a notify on WAKE ends it early.
+        let deadline = crate::clock::monotonic_ns().saturating_add(ns);
+        loop {
+            let now = crate::clock::monotonic_ns();
+            if now >= deadline {
+                return;
+            }
+            let slice = (deadline - now).min(50_000_000) as i64;
+            // SAFETY: WAKE is a valid, aligned i32 in this module's shared memory.
+            let r = unsafe { core::arch::wasm32::memory_atomic_wait32(WAKE.as_ptr(), 0, slice) };
+            if r == 0 && WAKE.load(Ordering::SeqCst) != 0 {
+                return;
+            }
+        }
+    }
+
+    fn fill_random(&self, buf: &mut [u8]) -> Result<(), errno::Errno> {
+        // getRandomValues refuses views of shared memory: fill a JS-heap array, then copy.
+        for chunk in buf.chunks_mut(65536) {
+            let tmp = Uint8Array::new_with_length(chunk.len() as u32);
+            get_random_values(&tmp).map_err(|_| errno::Errno::Io)?;
+            tmp.copy_to(chunk);
+        }
+        Ok(())
+    }
+}
+
+/// A view of the guest's memory, rebuilt when the memory has grown.
+struct JsMemory {
+    memory: WebAssembly::Memory,
+    view: RefCell<Uint8Array>,
+}
+
+impl JsMemory {
+    fn new(memory: WebAssembly::Memory) -> Self {
+        let view = Uint8Array::new(&memory.buffer());
+        JsMemory { memory, view: RefCell::new(view) }
+    }
+}
+
+impl GuestMemory for JsMemory {
+    fn size(&self) -> u64 {
+        self.view.borrow().length() as u64
+    }
+    fn read_raw(&self, ptr: u32, buf: &mut [u8]) {
+        self.view.borrow().subarray(ptr, ptr + buf.len() as u32).copy_to(buf);
+    }
+    fn write_raw(&self, ptr: u32, data: &[u8]) {
+        self.view.borrow().subarray(ptr, ptr + data.len() as u32).copy_from(data);
+    }
+    fn refresh(&self) {
+        *self.view.borrow_mut() = Uint8Array::new(&self.memory.buffer());
+    }
+}
+
+fn js_err(msg: impl std::fmt::Display) -> JsError {
+    JsError::new(&msg.to_string())
+}
+
+/// One interpreter's file systems and host. It outlives the processes run on it, so files
+/// written by one `run` are there for the next.
+#[wasm_bindgen]
+pub struct Runtime {
+    vfs: Arc<Vfs>,
+    host: Arc<WebHost>,
+}
+
+#[wasm_bindgen]
+impl Runtime {
+    /// `stdlib` is the bundle's zip bytes; `on_output(fd, bytes)` receives stdout (1) and
+    /// stderr (2) as they are written.
+    #[wasm_bindgen(constructor)]
+    pub fn new(stdlib: Vec<u8>, on_output: js_sys::Function) -> Result<Runtime, JsError> {
+        let root = Arc::new(MemFs::new());
+        for dir in ["home/user", "tmp", "usr/local/bin", "dev"] {
+            root.create_dir_all(dir).map_err(|e| js_err(format!("creating /{dir}: {e:?}")))?;
+        }
+        let vfs = Arc::new(Vfs::new(root));
+        let bundle = BundleFs::new(stdlib).map_err(js_err)?;
+        vfs.mount(STDLIB_DIR, Arc::new(bundle)).map_err(|e| js_err(format!("mounting the stdlib: {e:?}")))?;
+        OUTPUT.with(|o| *o.borrow_mut() = Some(on_output));
+        Ok(Runtime { vfs, host: Arc::new(WebHost) })
+    }
+
+    /// Mounts a host directory at `at`; `fs` is the JS object described in `host_fs`.
+    #[wasm_bindgen(js_name = mountHostDir)]
+    pub fn mount_host_dir(&self, at: &str, fs: JsValue) -> Result<(), JsError> {
+        self.vfs
+            .mount(at, Arc::new(host_fs::HostFs::register(fs)))
+            .map_err(|e| js_err(format!("mounting a host directory at {at}: {e:?}")))
+    }
+
+    #[wasm_bindgen(js_name = writeFile)]
+    pub fn write_file(&self, path: &str, data: &[u8]) -> Result<(), JsError> {
+        self.vfs.write_file(path, data).map_err(|e| js_err(format!("{path}: {e:?}")))
+    }
+
+    #[wasm_bindgen(js_name = readFile)]
+    pub fn read_file(&self, path: &str) -> Result<Vec<u8>, JsError> {
+        self.vfs.read_file(path).map_err(|e| js_err(format!("{path}: {e:?}")))
+    }
+
+    /// A new process: `tty` says which of stdin, stdout, stderr look like terminals.
+    pub fn process(&self, args: Vec<String>, env: Vec<String>, tty: Vec<u8>) -> Result<Process, JsError> {
+        let config = ProcessConfig {
+            args,
+            env,
+            preopens: vec![("/".into(), "/".into())],
+            tty: [0, 1, 2].map(|i| tty.get(i).copied().unwrap_or(0) != 0),
+        };
+        let wasi = Wasi::new(config, self.vfs.clone(), self.host.clone()).map_err(js_err)?;
+        Ok(Process { wasi, mem: None })
+    }
+}
+
+/// The memory limits `[initial, maximum]` (in 64 KiB pages) that python.wasm imports as
+/// `env.memory`, and a check that it is a module this runtime can host.
+#[wasm_bindgen(js_name = memoryImport)]
+pub fn memory_import(wasm: &[u8]) -> Result<Vec<u32>, JsError> {
+    use wasmparser::{Parser, Payload, TypeRef};
+    for payload in Parser::new(0).parse_all(wasm) {
+        let payload = payload.map_err(|e| js_err(format!("python.wasm is not a valid WebAssembly module: {e}")))?;
+        if let Payload::ImportSection(reader) = payload {
+            for import in reader.into_imports() {
+                let import = import.map_err(|e| js_err(format!("python.wasm has a damaged import section: {e}")))?;
+                if let (("env", "memory"), TypeRef::Memory(m)) = ((import.module, import.name), import.ty) {
+                    if !m.shared {
+                        return Err(js_err("python.wasm imports a memory that is not shared: it was not built for wasm32-wasip1-threads"));
+                    }
+                    let max = m.maximum.ok_or_else(|| js_err("python.wasm's shared memory has no maximum"))?;
+                    return Ok(vec![m.initial as u32, max as u32]);
+                }
+            }
+        }
+    }
+    Err(js_err("python.wasm does not import env.memory: it was not built for wasm32-wasip1-threads"))
+}
+
+/// Maps a syscall's result to the ABI: an errno number, or a thrown exit/trap.
+fn abi(r: SysResult) -> Result<u32, JsValue> {
+    match errno::outcome(r) {
+        Outcome::Return(e) => Ok(e as u32),
+        Outcome::Exit(code) => {
+            let e = js_sys::Error::new(&format!("exit({code})"));
+            e.set_name("WasiExit");
+            let _ = Reflect::set(&e, &"code".into(), &JsValue::from(code));
+            Err(e.into())
+        }
+        Outcome::Trap(msg) => {
+            let e = js_sys::Error::new(&msg);
+            e.set_name("WasiTrap");
+            Err(e.into())
+        }
+    }
+}
+
+/// One run of python.wasm: a WASI process bound to that instance's memory.
+#[wasm_bindgen]
+pub struct Process {
+    wasi: Wasi,
+    mem: Option<JsMemory>,
+}
+
+impl Process {
+    fn call(&self, f: impl FnOnce(&Wasi, &JsMemory) -> SysResult) -> Result<u32, JsValue> {
+        match &self.mem {
+            Some(m) => abi(f(&self.wasi, m)),
+            None => abi(Err(errno::SysError::Trap("syscall before bindMemory()".into()))),
+        }
+    }
+}
+
+macro_rules! syscalls {
+    ($( $name:ident ( $($arg:ident : $ty:ty),* ) ),* $(,)?) => {
+        #[wasm_bindgen]
+        impl Process {
+            #[wasm_bindgen(js_name = bindMemory)]
+            pub fn bind_memory(&mut self, memory: WebAssembly::Memory) {
+                self.mem = Some(JsMemory::new(memory));
+            }
+
+            /// The names of every `wasi_snapshot_preview1` function this host implements;
+            /// each is a method of `Process` with the spec's arguments.
+            #[wasm_bindgen(js_name = syscallNames)]
+            pub fn syscall_names() -> Vec<String> {
+                vec![$(stringify!($name).to_string()),*]
+            }
+
+            $(
+                pub fn $name(&self, $($arg: $ty),*) -> Result<u32, JsValue> {
+                    self.call(|w, m| w.$name(m, $($arg),*))
+                }
+            )*
+        }
+    };
+}
+
+syscalls! {
+    args_get(argv: u32, argv_buf: u32),
+    args_sizes_get(argc: u32, argv_buf_size: u32),
+    environ_get(environ: u32, environ_buf: u32),
+    environ_sizes_get(count: u32, buf_size: u32),
+    clock_res_get(id: u32, res: u32),
+    clock_time_get(id: u32, precision: u64, time: u32),
+    fd_advise(fd: u32, offset: u64, len: u64, advice: u32),
+    fd_allocate(fd: u32, offset: u64, len: u64),
+    fd_close(fd: u32),
+    fd_datasync(fd: u32),
+    fd_fdstat_get(fd: u32, buf: u32),
+    fd_fdstat_set_flags(fd: u32, flags: u32),
+    fd_fdstat_set_rights(fd: u32, base: u64, inheriting: u64),
+    fd_filestat_get(fd: u32, buf: u32),
+    fd_filestat_set_size(fd: u32, size: u64),
+    fd_filestat_set_times(fd: u32, atim: u64, mtim: u64, flags: u32),
+    fd_pread(fd: u32, iovs: u32, iovs_len: u32, offset: u64, nread: u32),
+    fd_prestat_get(fd: u32, buf: u32),
+    fd_prestat_dir_name(fd: u32, path: u32, len: u32),
+    fd_pwrite(fd: u32, iovs: u32, iovs_len: u32, offset: u64, nwritten: u32),
+    fd_read(fd: u32, iovs: u32, iovs_len: u32, nread: u32),
+    fd_readdir(fd: u32, buf: u32, buf_len: u32, cookie: u64, bufused: u32),
+    fd_renumber(from: u32, to: u32),
+    fd_seek(fd: u32, offset: i64, whence: u32, newoffset: u32),
+    fd_sync(fd: u32),
+    fd_tell(fd: u32, offset: u32),
+    fd_write(fd: u32, iovs: u32, iovs_len: u32, nwritten: u32),
+    path_create_directory(fd: u32, path: u32, len: u32),
+    path_filestat_get(fd: u32, flags: u32, path: u32, len: u32, buf: u32),
+    path_filestat_set_times(fd: u32, flags: u32, path: u32, len: u32, atim: u64, mtim: u64, fst_flags: u32),
+    path_link(old_fd: u32, old_flags: u32, old_path: u32, old_len: u32, new_fd: u32, new_path: u32, new_len: u32),
+    path_open(dirfd: u32, dirflags: u32, path: u32, path_len: u32, oflags: u32, rights_base: u64, rights_inheriting: u64, fdflags: u32, fd_out: u32),
+    path_readlink(fd: u32, path: u32, len: u32, buf: u32, buf_len: u32, bufused: u32),
+    path_remove_directory(fd: u32, path: u32, len: u32),
+    path_rename(fd: u32, old_path: u32, old_len: u32, new_fd: u32, new_path: u32, new_len: u32),
+    path_symlink(old_path: u32, old_len: u32, fd: u32, new_path: u32, new_len: u32),
+    path_unlink_file(fd: u32, path: u32, len: u32),
+    poll_oneoff(input: u32, out: u32, nsubs: u32, nevents: u32),
+    proc_exit(code: u32),
+    proc_raise(sig: u32),
+    random_get(buf: u32, len: u32),
+    sched_yield(),
+    sock_accept(fd: u32, flags: u32, fd_out: u32),
+    sock_recv(fd: u32, ri_data: u32, ri_data_len: u32, ri_flags: u32, ro_datalen: u32, ro_flags: u32),
+    sock_send(fd: u32, si_data: u32, si_data_len: u32, si_flags: u32, so_datalen: u32),
+    sock_shutdown(fd: u32, how: u32),
+}
