@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Stage: the shipped python.wasm: debug info stripped (llvm-objcopy --strip-debug; NOT wasm-strip,
+# which drops target_features so binaryen then rejects atomics), then wasm-opt -O2. Verifies the
+# memory/thread contract the Weft runtime relies on and records it in python.wasm.json.
+# Usage: optimize.sh  -> prints the stage directory (python.wasm, python.wasm.json).
+source "$(dirname "$0")/lib.sh"
+
+CPY=$(bash "$GUEST_DIR/cpython.sh")
+MAX_PAGES=32768
+FEATURES=(--enable-threads --enable-bulk-memory --enable-mutable-globals --enable-sign-ext
+          --enable-nontrapping-float-to-int)
+
+key=$(STAGE_EXTRA="$(basename "$CPY"); $(wasm-opt --version); $(llvm-objcopy-19 --version | head -2 | tr '\n' ' ')" \
+      stage_key optimize "$GUEST_DIR/optimize.sh")
+out="$WEFT_CACHE/optimize-$key"
+# One builder per stage key: a concurrent caller waits here, then finds the stamp.
+if [ ! -f "$out/.complete" ]; then mkdir -p "$WEFT_CACHE"; exec 9>"$out.lock"; flock 9; fi
+if [ ! -f "$out/.complete" ]; then
+  rm -rf "$out"; mkdir -p "$out"
+  log "optimize: strip debug info + wasm-opt -O2"
+  t0=$SECONDS
+  llvm-objcopy-19 --strip-debug "$CPY/python.wasm" "$out/stripped.wasm"
+  wasm-opt -O2 "${FEATURES[@]}" "$out/stripped.wasm" -o "$out/python.wasm" 2>"$out/wasm-opt.log" \
+    || { tail -20 "$out/wasm-opt.log" >&2; die "wasm-opt failed"; }
+  rm "$out/stripped.wasm"
+
+  # Verify the contract: memory imported (env.memory) and exported, shared, max 2 GiB; threads.
+  wasm-objdump -x "$out/python.wasm" >"$out/objdump.txt"
+  mem=$(grep -E '^ - memory\[0\] pages: .*<- env\.memory' "$out/objdump.txt" || true)
+  [ -n "$mem" ] || die "optimize: memory is not imported as env.memory"
+  [[ $mem == *" shared "* ]] || die "optimize: memory is not shared: $mem"
+  [[ $mem == *"max=$MAX_PAGES "* ]] || die "optimize: memory max is not $MAX_PAGES pages: $mem"
+  initial=$(sed -E 's/.*initial=([0-9]+).*/\1/' <<<"$mem")
+  grep -qE '^ - memory\[0\] -> "memory"' "$out/objdump.txt" || die "optimize: memory not exported"
+  grep -q '<- wasi\.thread-spawn' "$out/objdump.txt" || die "optimize: wasi.thread-spawn not imported"
+  grep -qE -- '-> "wasi_thread_start"' "$out/objdump.txt" || die "optimize: wasi_thread_start not exported"
+  for e in malloc free _start; do
+    grep -qE -- "-> \"$e\"" "$out/objdump.txt" || die "optimize: $e not exported"
+  done
+  grep -E '^ - (func|memory|global|table|tag)\[[0-9]+\].*(<- [A-Za-z_]|-> ")|^ - start function' \
+    "$out/objdump.txt" >"$out/imports-exports.txt"; rm "$out/objdump.txt"
+  cat >"$out/python.wasm.json" <<EOF
+{
+  "memory": { "module": "env", "name": "memory", "initial_pages": $initial, "maximum_pages": $MAX_PAGES, "shared": true },
+  "threads": { "import": "wasi.thread-spawn", "export": "wasi_thread_start" },
+  "python": "3.13.5",
+  "prefix": "/usr/local",
+  "stdlib": "/usr/local/lib/python3.13",
+  "sha256": "$(sha256sum "$out/python.wasm" | cut -d' ' -f1)"
+}
+EOF
+  log "optimize: $(stat -c %s "$CPY/python.wasm") -> $(stat -c %s "$out/python.wasm") bytes, memory initial $initial pages, $((SECONDS - t0)) s"
+  touch "$out/.complete"; rm -f "$out.lock"
+fi
+echo "$out"
