@@ -10,10 +10,11 @@ export interface StartOptions {
    *  console.error. */
   stderr?: (bytes: Uint8Array) => void;
   /** Environment for every run, over the defaults HOME=/home/user, PWD=/home/user
-   *  (the working directory), PATH=/usr/local/bin, LANG=C.UTF-8. */
+   *  (the working directory), PATH=/usr/local/bin, LANG=C.UTF-8, and in browsers
+   *  PYTHONUNBUFFERED=1 (output streams as it is written). */
   env?: Record<string, string>;
-  /** Whether [stdin, stdout, stderr] look like terminals to Python (line buffering,
-   *  interactive mode). Default: all false in Node, [false, true, true] in browsers. */
+  /** Whether [stdin, stdout, stderr] look like terminals to Python (interactive mode,
+   *  line buffering, coloured tracebacks). Default: all false. */
   tty?: [boolean, boolean, boolean];
   /** Node only: host directories mounted read-write into the interpreter's file system,
    *  as `{ guestPath: hostPath }`. */

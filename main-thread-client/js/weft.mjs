@@ -143,7 +143,7 @@ export class Weft {
       const id = this.#nextId++;
       const merged = { ...defaultEnv(), ...(this.#options.env ?? {}), ...env };
       const envList = Object.entries(merged).map(([k, v]) => `${k}=${v}`);
-      const ttyFlags = (tty ?? this.#options.tty ?? (isNode ? [false, false, false] : [false, true, true])).map((t) => (t ? 1 : 0));
+      const ttyFlags = (tty ?? this.#options.tty ?? [false, false, false]).map((t) => (t ? 1 : 0));
       return new Promise((resolve, reject) => {
         this.#pending.set(id, { resolve, reject });
         this.#worker.post({ type: 'run', id, args: ['/usr/local/bin/python3', ...args], env: envList, tty: ttyFlags });
@@ -162,5 +162,8 @@ export class Weft {
 }
 
 function defaultEnv() {
-  return { HOME: '/home/user', PWD: '/home/user', PATH: '/usr/local/bin', LANG: 'C.UTF-8' };
+  const env = { HOME: '/home/user', PWD: '/home/user', PATH: '/usr/local/bin', LANG: 'C.UTF-8' };
+  // A page shows output as it comes: without a terminal, Python would hold it in 8 KiB blocks.
+  if (!isNode) env.PYTHONUNBUFFERED = '1';
+  return env;
 }

@@ -8,6 +8,9 @@
 //!
 //! Every function returns [`SysResult`]; `crate::errno::outcome` turns it into the ABI result.
 
+// The spec fixes the argument lists; some are long.
+#![allow(clippy::too_many_arguments)]
+
 use crate::clock;
 use crate::errno::{Errno, SysError, SysResult};
 use crate::fd::{fdflags, lock, rights, Descriptor, FdStat, FdTable, FileState, FileType, Stdio};
@@ -566,21 +569,18 @@ impl Wasi {
         Ok(m.write(buf, &encode_filestat(r.dev, &md, file_type_of(md.kind)))?)
     }
 
-    #[allow(clippy::too_many_arguments)]
     pub fn path_filestat_set_times(&self, m: &impl GuestMemory, fd: u32, flags: u32, path: u32, len: u32, atim: u64, mtim: u64, fst_flags: u32) -> SysResult {
         let (a, t) = times(fst_flags, atim, mtim)?;
         let r = self.resolve(m, fd, path, len, flags & LOOKUP_SYMLINK_FOLLOW != 0)?;
         Ok(r.fs.set_times(&r.rel, a, t)?)
     }
 
-    #[allow(clippy::too_many_arguments)]
     pub fn path_link(&self, m: &impl GuestMemory, old_fd: u32, old_flags: u32, old_path: u32, old_len: u32, new_fd: u32, new_path: u32, new_len: u32) -> SysResult {
         let from = self.resolve(m, old_fd, old_path, old_len, old_flags & LOOKUP_SYMLINK_FOLLOW != 0)?;
         let to = self.resolve(m, new_fd, new_path, new_len, false)?;
         Ok(self.vfs.hard_link(&from, &to)?)
     }
 
-    #[allow(clippy::too_many_arguments)]
     pub fn path_open(&self, m: &impl GuestMemory, dirfd: u32, dirflags: u32, path: u32, path_len: u32, oflags: u32, rights_base: u64, rights_inheriting: u64, fdflags_: u32, fd_out: u32) -> SysResult {
         if oflags & !(O_CREAT | O_DIRECTORY | O_EXCL | O_TRUNC) != 0 || fdflags_ & !(fdflags::ALL as u32) != 0 {
             return Err(Errno::Inval.into());
@@ -644,7 +644,6 @@ impl Wasi {
         Ok(self.vfs.remove_dir(&r)?)
     }
 
-    #[allow(clippy::too_many_arguments)]
     pub fn path_rename(&self, m: &impl GuestMemory, fd: u32, old_path: u32, old_len: u32, new_fd: u32, new_path: u32, new_len: u32) -> SysResult {
         let from = self.resolve(m, fd, old_path, old_len, false)?;
         let to = self.resolve(m, new_fd, new_path, new_len, false)?;
@@ -778,7 +777,6 @@ impl Wasi {
         self.not_a_socket(fd)
     }
 
-    #[allow(clippy::too_many_arguments)]
     pub fn sock_recv(&self, _m: &impl GuestMemory, fd: u32, _ri_data: u32, _ri_data_len: u32, _ri_flags: u32, _ro_datalen: u32, _ro_flags: u32) -> SysResult {
         self.not_a_socket(fd)
     }

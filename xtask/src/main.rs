@@ -1,0 +1,174 @@
+//! `cargo xtask <command>`: Weft's single entry point. Every step prints what it runs (on
+//! stderr; stdout carries only reports, and Python's own output for `run`).
+
+mod bench;
+mod build;
+mod sizes;
+mod test;
+mod util;
+
+use std::ffi::OsString;
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, ExitCode, Stdio};
+
+use clap::{Parser, Subcommand};
+
+use util::{bail, describe, note, require_node, run, step, Paths, Result};
+
+#[derive(Parser)]
+#[command(
+    name = "xtask",
+    bin_name = "cargo xtask",
+    about = "Build, run, serve, test and benchmark Weft"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Build dist/: python.wasm + stdlib (guest/build.sh), the runtime wasm (+ wasm-bindgen),
+    /// the JS files; then print the sizes of what a page fetches.
+    Build {
+        /// Rerun the steps even if their inputs are unchanged.
+        #[arg(long)]
+        force: bool,
+        /// Only these steps (default: all).
+        #[arg(value_enum)]
+        steps: Vec<build::Step>,
+    },
+    /// Build what is missing, then `node dist/cli.mjs <python args>` (same stdio, same exit code).
+    Run {
+        /// Arguments for Python, after `--`: `cargo xtask run -- -c 'print(1)'`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<OsString>,
+    },
+    /// Build, then serve dist/ with cross-origin isolation headers (coi-server).
+    Serve {
+        /// Port (0 picks a free one).
+        #[arg(long, default_value_t = 8000)]
+        port: u16,
+        /// Open the page in the desktop's browser (xdg-open).
+        #[arg(long)]
+        open: bool,
+    },
+    /// Build, then run every test suite and print `N passed, N failed`.
+    Test {
+        /// Only these suites (default: all).
+        #[arg(value_enum)]
+        suites: Vec<test::Suite>,
+    },
+    /// Start-up and loop timings, native CPython against Weft in Node (target/bench/report.md).
+    Bench,
+    /// CPython's own test suite under Weft.
+    Conformance,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let p = Paths::new();
+    let result = match cli.command {
+        Cmd::Build { force, steps } => build::build(&p, &build::Options { force, only: steps })
+            .and_then(|()| {
+                let rows = sizes::table(&p)?;
+                sizes::print(&rows);
+                Ok(ExitCode::SUCCESS)
+            }),
+        Cmd::Run { args } => run_python(&p, &args),
+        Cmd::Serve { port, open } => serve(&p, port, open),
+        Cmd::Test { suites } => test::test(&p, &suites).map(|ok| {
+            if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }),
+        Cmd::Bench => build::build(&p, &build::Options::default())
+            .and_then(|()| require_node())
+            .and_then(|()| bench::bench(&p))
+            .map(|()| ExitCode::SUCCESS),
+        Cmd::Conformance => {
+            println!("cargo xtask conformance: not implemented yet (issue 7)");
+            Ok(ExitCode::from(2))
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("xtask: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Builds only when something is missing, so that `run` starts fast; `cargo xtask build`
+/// refreshes an existing dist/.
+fn run_python(p: &Paths, args: &[OsString]) -> Result<ExitCode> {
+    require_node()?;
+    if !build::dist_complete(p) {
+        step("dist/ is incomplete: building it first");
+        build::build(p, &build::Options::default())?;
+        if !build::dist_complete(p) {
+            bail!("dist/ is still incomplete after the build (is main-thread-client/js/cli.mjs in this checkout?)");
+        }
+    }
+    let mut cmd = Command::new("node");
+    cmd.arg(p.dist.join("cli.mjs")).args(args);
+    eprintln!("+ {}", describe(&cmd));
+    use std::os::unix::process::CommandExt;
+    let err = cmd.exec(); // only returns on failure; on success Python's exit code is ours
+    bail!("cannot start node: {err}")
+}
+
+fn serve(p: &Paths, port: u16, open: bool) -> Result<ExitCode> {
+    build::build(p, &build::Options::default())?;
+    step("coi-server");
+    run(Command::new("cargo")
+        .args(["build", "--quiet", "-p", "coi-server"])
+        .current_dir(&p.repo))?;
+    let server = p.target.join("debug/coi-server");
+    let mut cmd = Command::new(&server);
+    cmd.arg("--root")
+        .arg(&p.dist)
+        .arg("--port")
+        .arg(port.to_string());
+    eprintln!("+ {}", describe(&cmd));
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", server.display()))?;
+    let mut lines = BufReader::new(child.stdout.take().expect("piped")).lines();
+    if let Some(Ok(first)) = lines.next() {
+        println!("{first}");
+        let url = first.trim_start_matches("listening on ").trim().to_owned();
+        let page = if p.dist.join("index.html").is_file() {
+            url.clone()
+        } else {
+            format!("{url}weft.mjs")
+        };
+        println!("open {page} in a browser (Ctrl-C stops the server)");
+        let _ = std::io::stdout().flush();
+        if open {
+            if let Err(e) = Command::new("xdg-open")
+                .arg(&page)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+            {
+                note(&format!(
+                    "--open: cannot start xdg-open ({e}); open the URL yourself"
+                ));
+            }
+        }
+    }
+    for line in lines.map_while(std::result::Result::ok) {
+        println!("{line}");
+    }
+    let status = child.wait().map_err(|e| e.to_string())?;
+    Ok(if status.success() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}

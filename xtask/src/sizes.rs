@@ -1,0 +1,147 @@
+//! The size table: raw, gzip -9 and brotli -q 11 sizes of every file in dist/ a page fetches.
+//! Compressed sizes are cached per file (path, size, mtime) in target/xtask/sizes.json, since
+//! brotli at quality 11 takes about 20 s on python.wasm.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use serde_json::{json, Map, Value};
+
+use crate::util::{files_under, human, step, Fingerprint, Paths, Result};
+
+pub struct Row {
+    pub file: String,
+    pub raw: u64,
+    pub gzip: u64,
+    pub brotli: u64,
+}
+
+/// What a page loading Weft downloads: everything but the CLI, type declarations and metadata
+/// (package.json, python.wasm.json).
+fn fetched_by_page(rel: &str) -> bool {
+    !(rel == "cli.mjs" || rel.ends_with(".d.ts") || rel.ends_with(".json") || rel.ends_with(".md"))
+}
+
+pub fn table(p: &Paths) -> Result<Vec<Row>> {
+    step("sizes of what a page fetches from dist/");
+    let cache_file = p.stamps.join("sizes.json");
+    let cache: Map<String, Value> = std::fs::read(&cache_file)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default();
+    let files: Vec<_> = files_under(&p.dist)
+        .into_iter()
+        .filter_map(|f| {
+            let rel = f.strip_prefix(&p.dist).ok()?.to_string_lossy().into_owned();
+            fetched_by_page(&rel).then_some((rel, f))
+        })
+        .collect();
+    let rows: Vec<Result<Row>> = std::thread::scope(|s| {
+        let handles: Vec<_> = files
+            .iter()
+            .map(|(rel, f)| {
+                let cached = cache.get(rel).cloned();
+                s.spawn(move || measure(rel, f, cached))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("size worker panicked"))
+            .collect()
+    });
+    let rows: Vec<Row> = rows.into_iter().collect::<Result<_>>()?;
+    let mut new_cache = Map::new();
+    for (r, (_, f)) in rows.iter().zip(&files) {
+        new_cache.insert(
+            r.file.clone(),
+            json!({"key": key(f), "gzip": r.gzip, "brotli": r.brotli}),
+        );
+    }
+    let _ = std::fs::create_dir_all(&p.stamps);
+    let _ = std::fs::write(
+        &cache_file,
+        serde_json::to_vec_pretty(&Value::Object(new_cache)).unwrap_or_default(),
+    );
+    Ok(rows)
+}
+
+fn key(f: &Path) -> String {
+    Fingerprint::new("size").meta(f).hex()
+}
+
+fn measure(rel: &str, f: &Path, cached: Option<Value>) -> Result<Row> {
+    let raw = std::fs::metadata(f)
+        .map_err(|e| format!("cannot stat {}: {e}", f.display()))?
+        .len();
+    if let Some(c) = cached {
+        if c["key"].as_str() == Some(&key(f)) {
+            if let (Some(gzip), Some(brotli)) = (c["gzip"].as_u64(), c["brotli"].as_u64()) {
+                return Ok(Row {
+                    file: rel.to_owned(),
+                    raw,
+                    gzip,
+                    brotli,
+                });
+            }
+        }
+    }
+    let bytes = std::fs::read(f).map_err(|e| format!("cannot read {}: {e}", f.display()))?;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(&bytes).map_err(|e| e.to_string())?;
+    let gzip = gz.finish().map_err(|e| e.to_string())?.len() as u64;
+    let brotli = brotli_size(f)?;
+    Ok(Row {
+        file: rel.to_owned(),
+        raw,
+        gzip,
+        brotli,
+    })
+}
+
+/// `brotli -q 11 -w 24` through the brotli CLI (the C encoder is several times faster than the
+/// Rust port at quality 11 on python.wasm).
+fn brotli_size(f: &Path) -> Result<u64> {
+    let out = Command::new("brotli")
+        .args(["-q", "11", "-w", "24", "-c"])
+        .arg(f)
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot run brotli ({e}): install it (apt-get install brotli)"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "brotli -q 11 -c {} failed ({})",
+            f.display(),
+            out.status
+        ));
+    }
+    Ok(out.stdout.len() as u64)
+}
+
+pub fn print(rows: &[Row]) {
+    let width = rows.iter().map(|r| r.file.len()).max().unwrap_or(4).max(5);
+    println!(
+        "{:<width$}  {:>10}  {:>10}  {:>10}",
+        "file", "raw", "gzip -9", "brotli 11"
+    );
+    let (mut raw, mut gzip, mut brotli) = (0, 0, 0);
+    for r in rows {
+        println!(
+            "{:<width$}  {:>10}  {:>10}  {:>10}",
+            r.file,
+            human(r.raw),
+            human(r.gzip),
+            human(r.brotli)
+        );
+        raw += r.raw;
+        gzip += r.gzip;
+        brotli += r.brotli;
+    }
+    println!(
+        "{:<width$}  {:>10}  {:>10}  {:>10}",
+        "total",
+        human(raw),
+        human(gzip),
+        human(brotli)
+    );
+}
