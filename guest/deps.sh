@@ -25,6 +25,14 @@ if [ ! -f "$out/.complete" ]; then
     "$@" >>"$logf" 2>&1 || { tail -40 "$logf" | cut -c1-300 >&2; die "step failed: $* (log $logf)"; }
   }
 
+  # write_pc NAME DESCRIPTION VERSION LIB: a pkg-config file so CPython's configure finds a
+  # library whose own build installs none.
+  write_pc() {
+    printf '%s\n' "prefix=$out" 'libdir=${prefix}/lib' 'includedir=${prefix}/include' "Name: $1" \
+      "Description: $2" "Version: $3" "Libs: -L\${libdir} -l$4" 'Cflags: -I${includedir}' \
+      >"$out/lib/pkgconfig/$1.pc"
+  }
+
   # --- zlib ---------------------------------------------------------------------------------
   log "deps: zlib"
   tar -C "$work" -xf "$(fetch_source $ZLIB)"
@@ -42,16 +50,7 @@ if [ ! -f "$out/.complete" ]; then
     done
     run bzip2 $AR crs "$out/lib/libbz2.a" blocksort.o huffman.o crctable.o randtable.o compress.o decompress.o bzlib.o
     cp bzlib.h "$out/include/" )
-  cat >"$out/lib/pkgconfig/bzip2.pc" <<EOF
-prefix=$out
-libdir=\${prefix}/lib
-includedir=\${prefix}/include
-Name: bzip2
-Description: bzip2 compression library
-Version: 1.0.8
-Libs: -L\${libdir} -lbz2
-Cflags: -I\${includedir}
-EOF
+  write_pc bzip2 "bzip2 compression library" 1.0.8 bz2
 
   # --- xz / liblzma (single-threaded coder: its posix threads need pthread_sigmask) ---------
   log "deps: xz"
@@ -78,16 +77,7 @@ EOF
       -c sqlite3.c -o sqlite3.o
     run sqlite $AR crs "$out/lib/libsqlite3.a" sqlite3.o
     cp sqlite3.h sqlite3ext.h "$out/include/" 2>/dev/null || cp sqlite3.h "$out/include/" )
-  cat >"$out/lib/pkgconfig/sqlite3.pc" <<EOF
-prefix=$out
-libdir=\${prefix}/lib
-includedir=\${prefix}/include
-Name: SQLite
-Description: SQL database engine
-Version: 3.46.1
-Libs: -L\${libdir} -lsqlite3
-Cflags: -I\${includedir}
-EOF
+  write_pc sqlite3 "SQL database engine" 3.46.1 sqlite3
 
   for pc in zlib bzip2 liblzma sqlite3; do
     PKG_CONFIG_LIBDIR="$out/lib/pkgconfig" pkg-config --exists $pc || die "deps: $pc.pc missing"
