@@ -7,7 +7,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { createServer } from 'node:http';
+import { dirname, extname, join, normalize, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
@@ -92,6 +93,45 @@ function startServer(root) {
   });
 }
 
+/** Launches Debian's Chromium with a fresh profile and opens the test page at `url`. */
+async function openTestPage(profile, url, consoleLines) {
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1000, height: 700 },
+  });
+  const page = context.pages()[0] ?? await context.newPage();
+  page.on('console', (m) => consoleLines.push(`[console.${m.type()}] ${m.text()}`));
+  page.on('pageerror', (e) => consoleLines.push(`[pageerror] ${e.stack ?? e}`));
+  await page.goto(url);
+  await page.waitForFunction(() => window.weftReady === true, null, { timeout: 30_000 });
+  return { context, page };
+}
+
+/**
+ * A static server that sends no isolation headers, like a plain static host (GitHub Pages).
+ * Only what the test page needs: files under `root` with a JS MIME type for modules.
+ */
+function startPlainServer(root) {
+  const types = { '.html': 'text/html', '.mjs': 'text/javascript', '.js': 'text/javascript', '.wasm': 'application/wasm' };
+  const server = createServer(async (req, res) => {
+    const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname));
+    try {
+      const body = await readFile(join(root, path));
+      res.writeHead(200, { 'Content-Type': types[extname(path)] ?? 'application/octet-stream' });
+      res.end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  return new Promise((r) => server.listen(0, '127.0.0.1', () => r({
+    url: `http://127.0.0.1:${server.address().port}/`,
+    stop: () => new Promise((done) => server.close(done)),
+  })));
+}
+
 describe('chromium', { timeout: 300_000 }, () => {
   let scratch;
   let server;
@@ -107,18 +147,7 @@ describe('chromium', { timeout: 300_000 }, () => {
     await cp(DIST, root, { recursive: true });
     await writeFile(join(root, 'weft-test.html'), PAGE);
     server = await startServer(root);
-    context = await chromium.launchPersistentContext(join(scratch, 'profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1000, height: 700 },
-    });
-    page = context.pages()[0] ?? await context.newPage();
-    page.on('console', (m) => consoleLines.push(`[console.${m.type()}] ${m.text()}`));
-    page.on('pageerror', (e) => consoleLines.push(`[pageerror] ${e.stack ?? e}`));
-    await page.goto(`${server.url}weft-test.html`);
-    await page.waitForFunction(() => window.weftReady === true, null, { timeout: 30_000 });
+    ({ context, page } = await openTestPage(join(scratch, 'profile'), `${server.url}weft-test.html`, consoleLines));
   });
 
   after(async () => {
@@ -168,9 +197,9 @@ describe('chromium', { timeout: 300_000 }, () => {
     assert.equal(r.error, undefined, explain(r));
     assert.equal(r.code, 1, explain(r));
     assert.equal(r.stdout, '', explain(r));
-    // weft.mjs tells Python that a page's stderr is a terminal, so 3.13 may colour tracebacks.
-    const plain = r.stderr.replace(/\x1b\[[0-9;]*m/g, '');
-    assert.match(plain, /^Traceback \(most recent call last\):[\s\S]*KeyError: 'nope'\n$/, explain(r));
+    // A page's stderr is not a terminal: plain text, no ANSI colour codes.
+    assert.doesNotMatch(r.stderr, /\x1b\[/, explain(r));
+    assert.match(r.stderr, /^Traceback \(most recent call last\):[\s\S]*KeyError: 'nope'\n$/, explain(r));
     const r3 = await run(['-c', 'import sys; sys.exit(3)']);
     assert.equal(r3.code, 3, explain(r3));
   });
@@ -181,5 +210,38 @@ describe('chromium', { timeout: 300_000 }, () => {
     assert.equal(r.error, undefined, explain(r));
     assert.equal(r.code, 0, explain(r));
     assert.match(r.stdout, /^WEFT-RESULTS /, explain(r));
+  });
+});
+
+describe('chromium without cross-origin isolation', { timeout: 300_000 }, () => {
+  let scratch;
+  let server;
+  let context;
+  let page;
+  const consoleLines = [];
+
+  before(async () => {
+    scratch = await mkdtemp(join(tmpdir(), 'weft-plain-'));
+    const root = join(scratch, 'root');
+    await cp(DIST, root, { recursive: true });
+    await writeFile(join(root, 'weft-test.html'), PAGE);
+    server = await startPlainServer(root);
+    ({ context, page } = await openTestPage(join(scratch, 'profile'), `${server.url}weft-test.html`, consoleLines));
+  });
+
+  after(async () => {
+    await context?.close().catch(() => {});
+    await server?.stop();
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+  });
+
+  test('a page from a host without COOP/COEP still runs Python and streams its output', T, async () => {
+    const iso = await page.evaluate(() => self.crossOriginIsolated);
+    assert.equal(iso, false);
+    const r = await page.evaluate((a) => window.runPython(a), ['-c', 'import sys\nfor i in range(3): print("line", i)\nsys.exit(4)']);
+    const why = `${JSON.stringify(r, null, 1)}\n${consoleLines.slice(-20).join('\n')}`;
+    assert.equal(r.error, undefined, why);
+    assert.equal(r.stdout, 'line 0\nline 1\nline 2\n', why);
+    assert.equal(r.code, 4, why);
   });
 });
