@@ -93,6 +93,27 @@ function startServer(root) {
   });
 }
 
+/**
+ * A scratch root holding a copy of dist/ and the test page, served by `serve(root)`, opened in
+ * a fresh Chromium profile. `close()` undoes all of it.
+ */
+async function servePageFrom(prefix, serve, consoleLines) {
+  const scratch = await mkdtemp(join(tmpdir(), prefix));
+  const root = join(scratch, 'root');
+  await cp(DIST, root, { recursive: true });
+  await writeFile(join(root, 'weft-test.html'), PAGE);
+  const server = await serve(root);
+  const { context, page } = await openTestPage(join(scratch, 'profile'), `${server.url}weft-test.html`, consoleLines);
+  return {
+    page,
+    close: async () => {
+      await context.close().catch(() => {});
+      await server.stop();
+      await rm(scratch, { recursive: true, force: true });
+    },
+  };
+}
+
 /** Launches Debian's Chromium with a fresh profile and opens the test page at `url`. */
 async function openTestPage(profile, url, consoleLines) {
   const context = await chromium.launchPersistentContext(profile, {
@@ -133,21 +154,15 @@ function startPlainServer(root) {
 }
 
 describe('chromium', { timeout: 300_000 }, () => {
-  let scratch;
-  let server;
-  let context;
+  let served;
   let page;
   const consoleLines = [];
 
   before(async () => {
     assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM} (apt-get install chromium, or set WEFT_CHROMIUM)`);
     assert.ok(existsSync(join(DIST, 'weft.mjs')), `${DIST}/weft.mjs is missing: run cargo xtask build`);
-    scratch = await mkdtemp(join(tmpdir(), 'weft-browser-'));
-    const root = join(scratch, 'root');
-    await cp(DIST, root, { recursive: true });
-    await writeFile(join(root, 'weft-test.html'), PAGE);
-    server = await startServer(root);
-    ({ context, page } = await openTestPage(join(scratch, 'profile'), `${server.url}weft-test.html`, consoleLines));
+    served = await servePageFrom('weft-browser-', startServer, consoleLines);
+    page = served.page;
   });
 
   after(async () => {
@@ -156,9 +171,7 @@ describe('chromium', { timeout: 300_000 }, () => {
       await page.screenshot({ path: join(ARTIFACTS, 'chromium.png'), fullPage: true }).catch(() => {});
       await writeFile(join(ARTIFACTS, 'chromium-console.log'), consoleLines.join('\n') + '\n').catch(() => {});
     }
-    await context?.close().catch(() => {});
-    await server?.stop();
-    if (scratch) await rm(scratch, { recursive: true, force: true });
+    await served?.close();
   });
 
   const run = (args) => page.evaluate((a) => window.runPython(a), args);
@@ -214,28 +227,19 @@ describe('chromium', { timeout: 300_000 }, () => {
 });
 
 describe('chromium without cross-origin isolation', { timeout: 300_000 }, () => {
-  let scratch;
-  let server;
-  let context;
-  let page;
+  let served;
   const consoleLines = [];
 
   before(async () => {
-    scratch = await mkdtemp(join(tmpdir(), 'weft-plain-'));
-    const root = join(scratch, 'root');
-    await cp(DIST, root, { recursive: true });
-    await writeFile(join(root, 'weft-test.html'), PAGE);
-    server = await startPlainServer(root);
-    ({ context, page } = await openTestPage(join(scratch, 'profile'), `${server.url}weft-test.html`, consoleLines));
+    served = await servePageFrom('weft-plain-', startPlainServer, consoleLines);
   });
 
   after(async () => {
-    await context?.close().catch(() => {});
-    await server?.stop();
-    if (scratch) await rm(scratch, { recursive: true, force: true });
+    await served?.close();
   });
 
   test('a page from a host without COOP/COEP still runs Python and streams its output', T, async () => {
+    const { page } = served;
     const iso = await page.evaluate(() => self.crossOriginIsolated);
     assert.equal(iso, false);
     const r = await page.evaluate((a) => window.runPython(a), ['-c', 'import sys\nfor i in range(3): print("line", i)\nsys.exit(4)']);
