@@ -128,8 +128,6 @@ pub enum Descriptor {
     Stdio { which: Stdio, stat: Mutex<FdStat> },
     File {
         file: Arc<dyn OpenFile>,
-        /// Canonical absolute path at open time (for diagnostics).
-        path: String,
         dev: u64,
         state: Mutex<FileState>,
     },
@@ -234,12 +232,9 @@ impl FdTable {
         Ok(())
     }
 
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.slots.iter().filter(|s| s.is_some()).count()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 

@@ -170,10 +170,6 @@ impl Wasi {
         })
     }
 
-    pub fn vfs(&self) -> &Arc<Vfs> {
-        &self.vfs
-    }
-
     fn fd(&self, fd: u32) -> Result<Arc<Descriptor>, Errno> {
         lock(&self.fds).get(fd)
     }
@@ -623,7 +619,7 @@ impl Wasi {
                 };
                 let file = r.fs.open(&r.rel, opts)?;
                 let stat = FdStat { flags: fdflags_ as u16, rights_base: rights_base & rights::FILE, rights_inheriting };
-                Descriptor::File { file, path: r.abs, dev: r.dev, state: Mutex::new(FileState { pos: 0, stat }) }
+                Descriptor::File { file, dev: r.dev, state: Mutex::new(FileState { pos: 0, stat }) }
             }
         };
         let fd = lock(&self.fds).insert(desc)?;

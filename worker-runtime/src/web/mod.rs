@@ -169,16 +169,6 @@ impl Runtime {
             .map_err(|e| js_err(format!("mounting a host directory at {at}: {e:?}")))
     }
 
-    #[wasm_bindgen(js_name = writeFile)]
-    pub fn write_file(&self, path: &str, data: &[u8]) -> Result<(), JsError> {
-        self.vfs.write_file(path, data).map_err(|e| js_err(format!("{path}: {e:?}")))
-    }
-
-    #[wasm_bindgen(js_name = readFile)]
-    pub fn read_file(&self, path: &str) -> Result<Vec<u8>, JsError> {
-        self.vfs.read_file(path).map_err(|e| js_err(format!("{path}: {e:?}")))
-    }
-
     /// A new process: `tty` says which of stdin, stdout, stderr look like terminals.
     pub fn process(&self, args: Vec<String>, env: Vec<String>, tty: Vec<u8>) -> Result<Process, JsError> {
         let config = ProcessConfig {
