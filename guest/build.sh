@@ -43,28 +43,9 @@ opt=$(stage optimize)
 mkdir -p "$dist"
 install_file() { cmp -s "$1" "$2" 2>/dev/null || cp "$1" "$2"; }  # keep mtimes when unchanged
 install_file "$opt/python.wasm" "$dist/python.wasm"
-install_file "$opt/python.wasm.json" "$dist/python.wasm.json"
 install_file "$bundle/python-stdlib.zip" "$dist/python-stdlib.zip"
 
-# Size table; gzip/brotli results are cached by content hash (brotli -q 11 takes a while).
-sizes() {
-  local f=$1 sha c
-  sha=$(sha256sum "$f" | cut -c1-32)
-  c="$WEFT_CACHE/sizes/$sha"
-  if [ ! -f "$c" ]; then
-    mkdir -p "$WEFT_CACHE/sizes"
-    echo "$(stat -c %s "$f") $(gzip -9 -c "$f" | wc -c) $(brotli -q 11 -c "$f" | wc -c)" >"$c.part"
-    mv "$c.part" "$c"
-  fi
-  cat "$c"
-}
-{
-  printf '%-20s %12s %12s %12s\n' file raw gzip-9 brotli-11
-  for f in python.wasm python-stdlib.zip; do
-    read -r raw gz br < <(sizes "$dist/$f")
-    printf '%-20s %12d %12d %12d\n' "$f" "$raw" "$gz" "$br"
-  done
-}
+# Raw/gzip/brotli sizes: `cargo xtask build` prints them for everything a page fetches.
 log "guest build done in $((SECONDS - t_all)) s -> $dist"
 
 if [ $smoke = 1 ]; then

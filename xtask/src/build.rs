@@ -61,6 +61,15 @@ pub fn build(p: &Paths, o: &Options) -> Result {
     Ok(())
 }
 
+/// Builds coi-server (native; cargo decides what to recompile) and returns its binary.
+pub fn coi_server(p: &Paths) -> Result<PathBuf> {
+    step("coi-server");
+    run(Command::new("cargo")
+        .args(["build", "--quiet", "-p", "coi-server"])
+        .current_dir(&p.repo))?;
+    Ok(p.target.join("debug/coi-server"))
+}
+
 /// True when the artifacts `node dist/cli.mjs` needs are all present.
 pub fn dist_complete(p: &Paths) -> bool {
     [

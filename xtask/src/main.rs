@@ -13,7 +13,7 @@ use std::process::{Command, ExitCode, Stdio};
 
 use clap::{Parser, Subcommand};
 
-use util::{bail, describe, note, require_node, run, step, Paths, Result};
+use util::{bail, describe, note, require_node, step, Paths, Result};
 
 #[derive(Parser)]
 #[command(
@@ -123,11 +123,7 @@ fn run_python(p: &Paths, args: &[OsString]) -> Result<ExitCode> {
 
 fn serve(p: &Paths, port: u16, open: bool) -> Result<ExitCode> {
     build::build(p, &build::Options::default())?;
-    step("coi-server");
-    run(Command::new("cargo")
-        .args(["build", "--quiet", "-p", "coi-server"])
-        .current_dir(&p.repo))?;
-    let server = p.target.join("debug/coi-server");
+    let server = build::coi_server(p)?;
     let mut cmd = Command::new(&server);
     cmd.arg("--root")
         .arg(&p.dist)

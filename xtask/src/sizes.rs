@@ -18,7 +18,7 @@ pub struct Row {
 }
 
 /// What a page loading Weft downloads: everything but the CLI, type declarations and metadata
-/// (package.json, python.wasm.json).
+/// (package.json).
 fn fetched_by_page(rel: &str) -> bool {
     !(rel == "cli.mjs" || rel.ends_with(".d.ts") || rel.ends_with(".json") || rel.ends_with(".md"))
 }

@@ -54,27 +54,24 @@ pub fn test(p: &Paths, only: &[Suite]) -> Result<bool> {
     ];
     let js_wanted: Vec<_> = js_suites.into_iter().filter(|(s, ..)| wanted(*s)).collect();
     if !js_wanted.is_empty() {
-        let prereq = require_node().and_then(|()| npm_ci(p)).and_then(|()| {
-            step("coi-server (for the browser suite)");
-            run(Command::new("cargo")
-                .args(["build", "-p", "coi-server"])
-                .current_dir(&p.repo))
-        });
+        let prereq = require_node()
+            .and_then(|()| npm_ci(p))
+            .and_then(|()| build::coi_server(p));
         for (_, name, dir) in js_wanted {
-            let blocked = match (&build_error, &prereq) {
-                (Some(_), _) => Some("not run: the build failed".to_owned()),
-                (_, Err(e)) => Some(format!("not run: {e}")),
-                _ => None,
+            let ready = match (&build_error, &prereq) {
+                (Some(_), _) => Err("not run: the build failed".to_owned()),
+                (_, Err(e)) => Err(format!("not run: {e}")),
+                (None, Ok(coi)) => Ok(coi),
             };
-            outcomes.push(match blocked {
-                Some(why) => Outcome {
+            outcomes.push(match ready {
+                Err(why) => Outcome {
                     name: name.into(),
                     passed: 0,
                     failed: 1,
                     note: why,
                     seconds: 0.0,
                 },
-                None => node_suite(p, name, &p.repo.join(dir)),
+                Ok(coi) => node_suite(p, name, &p.repo.join(dir), coi),
             });
         }
     }
@@ -113,7 +110,7 @@ fn rust_suite(p: &Paths) -> Outcome {
 
 /// `node --test` over the suite's `*.test.mjs` files: spec output on stdout, TAP to a file we
 /// count from.
-fn node_suite(p: &Paths, name: &str, dir: &Path) -> Outcome {
+fn node_suite(p: &Paths, name: &str, dir: &Path, coi_server: &Path) -> Outcome {
     step(&format!("{name}: node --test"));
     let t = Instant::now();
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -153,7 +150,7 @@ fn node_suite(p: &Paths, name: &str, dir: &Path) -> Outcome {
     .args(&files)
     .env("WEFT_DIST", &p.dist)
     .env("WEFT_ARTIFACTS", &artifacts)
-    .env("WEFT_COI_SERVER", p.target.join("debug/coi-server"))
+    .env("WEFT_COI_SERVER", coi_server)
     .current_dir(&p.repo);
     eprintln!("+ {}", describe(&cmd));
     let ok = cmd.status().map(|s| s.success()).unwrap_or(false);
