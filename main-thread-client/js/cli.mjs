@@ -2,8 +2,10 @@
 // `node cli.mjs <python args>`: runs Weft's CPython like `python3 <args>`.
 // The host's current directory and the script's directory are mounted read-write at their
 // own absolute paths, and the current directory is Python's cwd, so relative paths mean what
-// they mean natively. /home/user and /tmp are in memory. The exit code is Python's; a failure
-// of the runtime itself (missing or corrupt assets, a trap) prints one line and exits 70.
+// they mean natively. /home/user and /tmp are in memory. Python's stdin is this process's
+// stdin, read only when Python asks for it. Ctrl-C raises KeyboardInterrupt; a second Ctrl-C
+// within a second ends the interpreter (exit 130). The exit code is Python's; a failure of the
+// runtime itself (missing or corrupt assets, a trap) prints one line and exits 70.
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Weft } from './weft.mjs';
@@ -26,6 +28,41 @@ function scriptOf(args) {
   return null;
 }
 
+/** Python's stdin handler over process.stdin: each call takes what has arrived (bytes, so
+ * invalid UTF-8 reaches Python unchanged), waiting for more only while Python waits. */
+function hostStdin() {
+  const queue = [];
+  let ended = false;
+  let waiter = null;
+  const stdin = process.stdin;
+  stdin.on('data', (chunk) => {
+    queue.push(chunk);
+    stdin.pause(); // take no more than Python asks for
+    waiter?.();
+  });
+  stdin.on('end', () => {
+    ended = true;
+    waiter?.();
+  });
+  stdin.on('error', () => {
+    ended = true;
+    waiter?.();
+  });
+  stdin.pause();
+  return async () => {
+    while (!queue.length && !ended) {
+      await new Promise((resolve) => {
+        waiter = resolve;
+        stdin.resume();
+      });
+      waiter = null;
+    }
+    if (!queue.length) return null;
+    const chunk = Buffer.concat(queue.splice(0));
+    return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length);
+  };
+}
+
 async function main() {
   const args = process.argv.slice(2);
   const cwd = process.cwd();
@@ -44,13 +81,25 @@ async function main() {
 
   let weft;
   try {
-    weft = await Weft.start({ assetsUrl, hostMounts, env, tty: [process.stdin.isTTY, process.stdout.isTTY, process.stderr.isTTY].map(Boolean) });
+    weft = await Weft.start({ assetsUrl, hostMounts, env, stdin: hostStdin(), tty: [process.stdin.isTTY, process.stdout.isTTY, process.stderr.isTTY].map(Boolean) });
+    let lastInterrupt = 0;
+    process.on('SIGINT', () => {
+      const now = Date.now();
+      if (now - lastInterrupt < 1000) {
+        process.stderr.write('\nweft: terminated by a second Ctrl-C\n');
+        weft.terminate();
+        process.exit(130);
+      }
+      lastInterrupt = now;
+      weft.interrupt();
+    });
     process.exitCode = await weft.run(args);
   } catch (e) {
     process.stderr.write(`weft: ${e.message}\n`);
     process.exitCode = 70;
   } finally {
     await weft?.close();
+    process.stdin.destroy(); // a paused stdin would keep Node alive
   }
 }
 

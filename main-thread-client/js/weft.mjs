@@ -1,8 +1,12 @@
 // Weft's main-thread client: starts an interpreter in a dedicated worker and talks to it by
 // messages, so the calling thread (a page's main thread, or Node's) never blocks.
 // The same module runs in browsers and in Node (>= 20). This is the first, small surface;
-// it grows into the Pyodide-style API (runPython, globals, fs, interrupt) without changing
-// what exists here.
+// it grows into the Pyodide-style API (runPython, globals, fs) without changing what exists
+// here. Synchronous answers to Python (stdin, page-owned files) and interrupts go through the
+// sync-io channel in channel.mjs when the platform has SharedArrayBuffer.
+import { ChannelHost, NO_SHARED_MEMORY, PageDirectory, sharedMemoryAvailable } from './channel.mjs';
+
+export { PageDirectory, NO_SHARED_MEMORY };
 
 const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
 
@@ -63,6 +67,7 @@ export class Weft {
   #queue = Promise.resolve();
   #failure = null; // WeftError once the interpreter cannot go on
   #closed = false;
+  #channel = null; // ChannelHost, when SharedArrayBuffer is available
 
   constructor(options) {
     this.#options = options;
@@ -84,6 +89,16 @@ export class Weft {
     const base = assets.href.endsWith('/') ? assets : new URL(assets.href + '/');
     this.stdout = o.stdout ?? defaultSink(1);
     this.stderr = o.stderr ?? defaultSink(2);
+    const pageMounts = o.pageMounts ?? {};
+    if (sharedMemoryAvailable()) {
+      this.#channel = await ChannelHost.create(base, {
+        stdin: o.stdin,
+        pageMounts,
+        onError: (e) => this.stderr(new TextEncoder().encode(`${e.message}\n`)),
+      });
+    } else if (Object.keys(pageMounts).length) {
+      throw new WeftError(`page-owned mounts are unavailable: ${NO_SHARED_MEMORY}`);
+    }
     this.#worker = await spawnWorker(new URL('worker.mjs', base));
     const ready = new Promise((resolve, reject) => {
       this.#worker.onMessage((msg) => {
@@ -97,7 +112,13 @@ export class Weft {
         this.#fail(e);
       });
     });
-    this.#worker.post({ type: 'init', assetsUrl: base.href, hostMounts: o.hostMounts ?? {} });
+    this.#worker.post({
+      type: 'init',
+      assetsUrl: base.href,
+      hostMounts: o.hostMounts ?? {},
+      channel: this.#channel?.buffer,
+      pageMounts: Object.keys(pageMounts),
+    });
     try {
       await ready;
     } catch (e) {
@@ -110,7 +131,12 @@ export class Weft {
   #onMessage(msg) {
     if (msg.type === 'output') {
       (msg.fd === 2 ? this.stderr : this.stdout)(msg.data);
+    } else if (msg.type === 'bell') {
+      this.#channel?.onBell();
+    } else if (msg.type === 'started') {
+      this.#channel?.processStarted(msg.memory, msg.interruptAddr);
     } else if (msg.type === 'exit') {
+      this.#channel?.processEnded();
       this.#pending.get(msg.id)?.resolve(msg.code);
       this.#pending.delete(msg.id);
     } else if (msg.type === 'failed') {
@@ -142,15 +168,53 @@ export class Weft {
       if (this.#closed) throw new WeftError('this interpreter is closed; start a new one with Weft.start()');
       const id = this.#nextId++;
       const merged = { ...defaultEnv(), ...(this.#options.env ?? {}), ...env };
+      // Read by the guest's start-up hook, which turns a failing stdin read into this message.
+      if (!this.#channel) merged.WEFT_NO_SYNC_IO = NO_SHARED_MEMORY;
       const envList = Object.entries(merged).map(([k, v]) => `${k}=${v}`);
       const ttyFlags = (tty ?? this.#options.tty ?? [false, false, false]).map((t) => (t ? 1 : 0));
       return new Promise((resolve, reject) => {
         this.#pending.set(id, { resolve, reject });
+        this.#channel?.processStarting();
         this.#worker.post({ type: 'run', id, args: ['/usr/local/bin/python3', ...args], env: envList, tty: ttyFlags });
       });
     });
     this.#queue = job.catch(() => {});
     return job;
+  }
+
+  /** Whether input(), page-owned mounts and interrupt() work (SharedArrayBuffer available). */
+  get syncIo() {
+    return this.#channel !== null;
+  }
+
+  /**
+   * Sets where Python's stdin comes from: a function (or Pyodide's `{stdin}` object) called
+   * for each line Python needs, returning a string (a line; "\n" is added if missing), bytes,
+   * null/undefined (end of input), or a Promise of those. A throw or rejection becomes an
+   * OSError in Python. Without a handler stdin is at end of input.
+   */
+  setStdin(handler) {
+    if (!this.#channel) throw new WeftError(`setStdin() is unavailable: ${NO_SHARED_MEMORY}`);
+    this.#channel.setStdin(handler);
+  }
+
+  /**
+   * Raises KeyboardInterrupt in the running process's main thread: in a pure-Python loop,
+   * a sleep or a wait for input. Does nothing when no process runs. Code stuck in a long C
+   * call does not see it: terminate() ends that.
+   */
+  interrupt() {
+    if (!this.#channel) throw new WeftError(`interrupt() is unavailable: ${NO_SHARED_MEMORY}`);
+    if (this.#closed) return;
+    this.#channel.interrupt();
+  }
+
+  /**
+   * Ends the worker at once, whatever it is doing; pending runs reject with a WeftError. Start
+   * a fresh interpreter with Weft.start().
+   */
+  terminate() {
+    this.#fail(new WeftError('the interpreter was terminated'));
   }
 
   /** Ends the worker. Pending runs reject. */

@@ -39,11 +39,12 @@
 //! skipped by the worker's next request, which only accepts its own sequence number. The next
 //! request therefore works at once, with no draining step.
 //!
-//! **Not here yet.** The wasm implementations of [`shared::SharedRegion`] (worker:
-//! `Int32Array` + `Atomics.wait`; main thread: `Atomics` without `wait`), the `postMessage`
-//! backend for pages without cross-origin isolation (where blocking `input()` and interrupts fail
-//! with a clear error), and the wiring into `worker-runtime` and `main-thread-client`.
-//! Natively, `shared::NativeRegion` (native targets only) stands in for the SharedArrayBuffer.
+//! **Backends.** In wasm, `web::WebRegion` is the region over a real `SharedArrayBuffer` (both
+//! halves; only the worker build, which has the `atomics` feature, can wait on it). Natively,
+//! `shared::NativeRegion` stands in for it. Pages without cross-origin isolation have no
+//! `SharedArrayBuffer`: there the client runs without a channel (the postMessage backend, in
+//! `main-thread-client`), output still streams by message, and what needs a synchronous answer
+//! fails with an error that says how to enable isolation.
 //!
 //! # Tests
 //!
@@ -71,6 +72,8 @@ mod main_side;
 pub mod protocol;
 pub mod shared;
 mod sync;
+#[cfg(target_arch = "wasm32")]
+pub mod web;
 mod worker_side;
 
 pub use chunk::LayoutError;

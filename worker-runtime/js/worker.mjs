@@ -2,9 +2,13 @@
 // It owns one interpreter: the Rust runtime (file systems, syscalls) and python.wasm, and runs
 // one Python process at a time on request of the client in weft.mjs.
 //
-// Messages from the client:  {type:'init', assetsUrl, hostMounts}  {type:'run', id, args, env, tty}
+// Messages from the client:  {type:'init', assetsUrl, hostMounts, channel?, pageMounts}
+//                            {type:'run', id, args, env, tty}
 // Messages to the client:    {type:'ready'}  {type:'output', fd, data}  {type:'exit', id, code}
+//                            {type:'started', id, memory, interruptAddr}  {type:'bell'}
 //                            {type:'failed', id?, error:{name, message, stack}}
+// `channel` is the sync-io SharedArrayBuffer (absent where the page has none); 'bell' says a
+// request chunk is waiting in it, and follows every output message posted before it.
 import init, { Runtime, Process, memoryImport, last_panic } from './runtime/worker_runtime.js';
 
 const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof self === 'undefined';
@@ -104,8 +108,9 @@ let runtime; // Runtime: file systems that persist across runs
 let pythonModule; // compiled python.wasm
 let memoryLimits; // [initial, maximum] pages
 let dead = false; // after a trap the runtime's state is suspect: refuse further runs
+let hasChannel = false;
 
-async function setup({ assetsUrl, hostMounts = {} }) {
+async function setup({ assetsUrl, hostMounts = {}, channel, pageMounts = [] }) {
   const base = new URL(assetsUrl);
   const runtimeWasm = new URL('runtime/worker_runtime_bg.wasm', base);
   await init({ module_or_path: base.protocol === 'file:' ? await fetchBytes(runtimeWasm) : runtimeWasm });
@@ -131,9 +136,17 @@ async function setup({ assetsUrl, hostMounts = {} }) {
   for (const [guestPath, hostPath] of Object.entries(hostMounts)) {
     runtime.mountHostDir(guestPath, await hostDirFs(hostPath));
   }
+  if (channel) {
+    runtime.attachChannel(channel, () => post({ type: 'bell' }));
+    hasChannel = true;
+    if (!WebAssembly.Module.exports(pythonModule).some((e) => e.name === 'weft_interrupt_word')) {
+      throw new Error('python.wasm does not export weft_interrupt_word, so interrupts cannot reach it: rebuild it with `cargo xtask build guest`');
+    }
+  }
+  for (const at of pageMounts) runtime.mountPage(at);
 }
 
-function runProcess({ args, env, tty }) {
+function runProcess({ id, args, env, tty }) {
   const proc = runtime.process(args, env, Uint8Array.from(tty || [0, 0, 0]));
   const [initial, maximum] = memoryLimits;
   const memory = new WebAssembly.Memory({ initial, maximum, shared: true });
@@ -149,6 +162,12 @@ function runProcess({ args, env, tty }) {
   };
   try {
     const instance = new WebAssembly.Instance(pythonModule, imports);
+    if (hasChannel) {
+      // CPython polls this word; the client sets it (interrupt()) in the same memory.
+      const interruptAddr = instance.exports.weft_interrupt_word.value;
+      proc.bindInterrupt(interruptAddr);
+      post({ type: 'started', id, memory: memory.buffer, interruptAddr });
+    }
     instance.exports._start();
     return 0;
   } catch (e) {

@@ -7,7 +7,10 @@ mod imp {
     use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
     pub fn realtime_ns() -> u64 {
-        SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0)
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0)
     }
 
     pub fn monotonic_ns() -> u64 {

@@ -88,6 +88,9 @@ impl From<FsError> for Errno {
             FsError::CrossDevice => Errno::Xdev,
             FsError::Unsupported => Errno::Notsup,
             FsError::Busy => Errno::Busy,
+            FsError::NoSpace => Errno::Nospc,
+            FsError::FileTooLarge => Errno::Fbig,
+            FsError::Interrupted => Errno::Intr,
             FsError::Io => Errno::Io,
         }
     }

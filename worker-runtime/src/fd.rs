@@ -78,7 +78,8 @@ pub mod rights {
         | PATH_REMOVE_DIRECTORY
         | PATH_UNLINK_FILE;
     /// A terminal-like stream: no seek/tell, which is how wasi-libc's `isatty` recognises one.
-    pub const TTY: u64 = FD_READ | FD_WRITE | FD_FDSTAT_SET_FLAGS | FD_FILESTAT_GET | POLL_FD_READWRITE;
+    pub const TTY: u64 =
+        FD_READ | FD_WRITE | FD_FDSTAT_SET_FLAGS | FD_FILESTAT_GET | POLL_FD_READWRITE;
     /// A stream that is not a terminal (a pipe or file on the host side).
     pub const PIPE: u64 = TTY | FD_SEEK | FD_TELL;
 }
@@ -125,7 +126,10 @@ pub struct FileState {
 }
 
 pub enum Descriptor {
-    Stdio { which: Stdio, stat: Mutex<FdStat> },
+    Stdio {
+        which: Stdio,
+        stat: Mutex<FdStat>,
+    },
     File {
         file: Arc<dyn OpenFile>,
         dev: u64,
@@ -193,7 +197,10 @@ impl FdTable {
     }
 
     pub fn get(&self, fd: u32) -> Result<Arc<Descriptor>, Errno> {
-        self.slots.get(fd as usize).and_then(|s| s.clone()).ok_or(Errno::Badf)
+        self.slots
+            .get(fd as usize)
+            .and_then(|s| s.clone())
+            .ok_or(Errno::Badf)
     }
 
     /// Inserts at the lowest free number.
@@ -211,7 +218,11 @@ impl FdTable {
     }
 
     pub fn remove(&mut self, fd: u32) -> Result<Arc<Descriptor>, Errno> {
-        let d = self.slots.get_mut(fd as usize).and_then(Option::take).ok_or(Errno::Badf)?;
+        let d = self
+            .slots
+            .get_mut(fd as usize)
+            .and_then(Option::take)
+            .ok_or(Errno::Badf)?;
         while matches!(self.slots.last(), Some(None)) {
             self.slots.pop();
         }
@@ -246,7 +257,11 @@ mod tests {
         Descriptor::Dir {
             path: p.into(),
             preopen: None,
-            stat: Mutex::new(FdStat { flags: 0, rights_base: rights::DIR, rights_inheriting: 0 }),
+            stat: Mutex::new(FdStat {
+                flags: 0,
+                rights_base: rights::DIR,
+                rights_inheriting: 0,
+            }),
         }
     }
 
@@ -291,7 +306,11 @@ mod tests {
     fn rights_are_enforced() {
         let d = Descriptor::Stdio {
             which: Stdio::Out,
-            stat: Mutex::new(FdStat { flags: 0, rights_base: rights::FD_WRITE, rights_inheriting: 0 }),
+            stat: Mutex::new(FdStat {
+                flags: 0,
+                rights_base: rights::FD_WRITE,
+                rights_inheriting: 0,
+            }),
         };
         assert!(d.require(rights::FD_WRITE).is_ok());
         assert_eq!(d.require(rights::FD_READ), Err(Errno::Badf));

@@ -142,12 +142,26 @@ impl Wasi {
     pub fn new(config: ProcessConfig, vfs: Arc<Vfs>, host: Arc<dyn Host>) -> Result<Wasi, String> {
         let mut fds = FdTable::new();
         for (i, which) in [Stdio::In, Stdio::Out, Stdio::Err].into_iter().enumerate() {
-            let base = if config.tty[i] { rights::TTY } else { rights::PIPE };
-            let stat = FdStat { flags: 0, rights_base: base, rights_inheriting: 0 };
-            fds.insert(Descriptor::Stdio { which, stat: Mutex::new(stat) }).expect("empty table");
+            let base = if config.tty[i] {
+                rights::TTY
+            } else {
+                rights::PIPE
+            };
+            let stat = FdStat {
+                flags: 0,
+                rights_base: base,
+                rights_inheriting: 0,
+            };
+            fds.insert(Descriptor::Stdio {
+                which,
+                stat: Mutex::new(stat),
+            })
+            .expect("empty table");
         }
         for (name, path) in &config.preopens {
-            let r = vfs.resolve("/", path, true).map_err(|e| format!("preopen {path}: {e:?}"))?;
+            let r = vfs
+                .resolve("/", path, true)
+                .map_err(|e| format!("preopen {path}: {e:?}"))?;
             match r.fs.lstat(&r.rel) {
                 Ok(md) if md.kind == FileKind::Directory => {}
                 _ => return Err(format!("preopen {path} is not a directory")),
@@ -157,8 +171,12 @@ impl Wasi {
                 rights_base: rights::DIR,
                 rights_inheriting: rights::DIR | rights::FILE,
             };
-            fds.insert(Descriptor::Dir { path: r.abs, preopen: Some(name.clone()), stat: Mutex::new(stat) })
-                .map_err(|e| format!("preopen {path}: {e:?}"))?;
+            fds.insert(Descriptor::Dir {
+                path: r.abs,
+                preopen: Some(name.clone()),
+                stat: Mutex::new(stat),
+            })
+            .map_err(|e| format!("preopen {path}: {e:?}"))?;
         }
         Ok(Wasi {
             args: config.args,
@@ -175,7 +193,14 @@ impl Wasi {
     }
 
     /// Resolves a path argument relative to a directory fd.
-    fn resolve(&self, m: &impl GuestMemory, dirfd: u32, path: u32, len: u32, follow: bool) -> SysResult<Resolved> {
+    fn resolve(
+        &self,
+        m: &impl GuestMemory,
+        dirfd: u32,
+        path: u32,
+        len: u32,
+        follow: bool,
+    ) -> SysResult<Resolved> {
         let path = m.read_str(path, len)?;
         let d = self.fd(dirfd)?;
         let Descriptor::Dir { path: base, .. } = &*d else {
@@ -213,7 +238,9 @@ impl Wasi {
             CLOCK_MONOTONIC => Ok(clock::monotonic_ns()),
             // No CPU-time source exists in a browser worker: time since the process started is
             // the closest honest measure (the worker runs nothing else).
-            CLOCK_PROCESS_CPUTIME | CLOCK_THREAD_CPUTIME => Ok(clock::monotonic_ns().saturating_sub(self.start_ns)),
+            CLOCK_PROCESS_CPUTIME | CLOCK_THREAD_CPUTIME => {
+                Ok(clock::monotonic_ns().saturating_sub(self.start_ns))
+            }
             _ => Err(Errno::Inval),
         }
     }
@@ -223,7 +250,13 @@ impl Wasi {
         Ok(m.write_u64(res, clock::RESOLUTION_NS)?)
     }
 
-    pub fn clock_time_get(&self, m: &impl GuestMemory, id: u32, _precision: u64, time: u32) -> SysResult {
+    pub fn clock_time_get(
+        &self,
+        m: &impl GuestMemory,
+        id: u32,
+        _precision: u64,
+        time: u32,
+    ) -> SysResult {
         let now = self.clock_now(id)?;
         Ok(m.write_u64(time, now)?)
     }
@@ -242,7 +275,14 @@ impl Wasi {
 
     // ---- fd operations -----------------------------------------------------------------
 
-    pub fn fd_advise(&self, _m: &impl GuestMemory, fd: u32, _offset: u64, _len: u64, advice: u32) -> SysResult {
+    pub fn fd_advise(
+        &self,
+        _m: &impl GuestMemory,
+        fd: u32,
+        _offset: u64,
+        _len: u64,
+        advice: u32,
+    ) -> SysResult {
         if advice > 5 {
             return Err(Errno::Inval.into());
         }
@@ -256,7 +296,9 @@ impl Wasi {
 
     pub fn fd_allocate(&self, _m: &impl GuestMemory, fd: u32, offset: u64, len: u64) -> SysResult {
         let d = self.fd(fd)?;
-        let Descriptor::File { file, .. } = &*d else { return Err(Errno::Badf.into()) };
+        let Descriptor::File { file, .. } = &*d else {
+            return Err(Errno::Badf.into());
+        };
         d.require(rights::FD_WRITE)?;
         let end = offset.checked_add(len).ok_or(Errno::Fbig)?;
         if file.metadata()?.size < end {
@@ -266,7 +308,13 @@ impl Wasi {
     }
 
     pub fn fd_close(&self, _m: &impl GuestMemory, fd: u32) -> SysResult {
-        lock(&self.fds).remove(fd)?;
+        let d = lock(&self.fds).remove(fd)?;
+        // Outside the table's lock: closing may write a page-owned file back, a slow request.
+        if let Descriptor::File { file, .. } = &*d {
+            if Arc::strong_count(file) == 1 {
+                file.close()?;
+            }
+        }
         Ok(())
     }
 
@@ -305,7 +353,13 @@ impl Wasi {
         Ok(())
     }
 
-    pub fn fd_fdstat_set_rights(&self, _m: &impl GuestMemory, fd: u32, base: u64, inheriting: u64) -> SysResult {
+    pub fn fd_fdstat_set_rights(
+        &self,
+        _m: &impl GuestMemory,
+        fd: u32,
+        base: u64,
+        inheriting: u64,
+    ) -> SysResult {
         let d = self.fd(fd)?;
         let mut st = d.fdstat();
         // Rights can only be dropped, never gained.
@@ -320,14 +374,24 @@ impl Wasi {
 
     fn fd_metadata(&self, d: &Descriptor) -> SysResult<(u64, Metadata, FileType)> {
         match d {
-            Descriptor::File { file, dev, .. } => Ok((*dev, file.metadata()?, FileType::RegularFile)),
+            Descriptor::File { file, dev, .. } => {
+                Ok((*dev, file.metadata()?, FileType::RegularFile))
+            }
             Descriptor::Dir { path, .. } => {
                 let r = self.vfs.resolve("/", path, true)?;
                 let md = r.fs.lstat(&r.rel)?;
                 Ok((r.dev, md, FileType::Directory))
             }
             Descriptor::Stdio { .. } => {
-                let md = Metadata { kind: FileKind::File, size: 0, ino: 0, nlink: 1, atime_ns: 0, mtime_ns: 0, ctime_ns: 0 };
+                let md = Metadata {
+                    kind: FileKind::File,
+                    size: 0,
+                    ino: 0,
+                    nlink: 1,
+                    atime_ns: 0,
+                    mtime_ns: 0,
+                    ctime_ns: 0,
+                };
                 Ok((0, md, FileType::CharacterDevice))
             }
         }
@@ -341,12 +405,21 @@ impl Wasi {
 
     pub fn fd_filestat_set_size(&self, _m: &impl GuestMemory, fd: u32, size: u64) -> SysResult {
         let d = self.fd(fd)?;
-        let Descriptor::File { file, .. } = &*d else { return Err(Errno::Inval.into()) };
+        let Descriptor::File { file, .. } = &*d else {
+            return Err(Errno::Inval.into());
+        };
         d.require(rights::FD_FILESTAT_SET_SIZE)?;
         Ok(file.set_len(size)?)
     }
 
-    pub fn fd_filestat_set_times(&self, _m: &impl GuestMemory, fd: u32, atim: u64, mtim: u64, flags: u32) -> SysResult {
+    pub fn fd_filestat_set_times(
+        &self,
+        _m: &impl GuestMemory,
+        fd: u32,
+        atim: u64,
+        mtim: u64,
+        flags: u32,
+    ) -> SysResult {
         let (a, t) = times(flags, atim, mtim)?;
         match &*self.fd(fd)? {
             Descriptor::File { file, .. } => Ok(file.set_times(a, t)?),
@@ -359,8 +432,16 @@ impl Wasi {
     }
 
     /// Reads into the iovecs from `read(buf) -> n`, with one host call for all of them.
-    fn scatter(m: &impl GuestMemory, iovs: &[(u32, u32)], read: impl FnOnce(&mut [u8]) -> SysResult<usize>) -> SysResult<u32> {
-        let total = iovs.iter().map(|&(_, l)| l as usize).sum::<usize>().min(MAX_IO);
+    fn scatter(
+        m: &impl GuestMemory,
+        iovs: &[(u32, u32)],
+        read: impl FnOnce(&mut [u8]) -> SysResult<usize>,
+    ) -> SysResult<u32> {
+        let total = iovs
+            .iter()
+            .map(|&(_, l)| l as usize)
+            .sum::<usize>()
+            .min(MAX_IO);
         let mut buf = vec![0u8; total];
         let n = read(&mut buf)?;
         let mut done = 0;
@@ -385,12 +466,21 @@ impl Wasi {
         Ok(data)
     }
 
-    pub fn fd_read(&self, m: &impl GuestMemory, fd: u32, iovs: u32, iovs_len: u32, nread: u32) -> SysResult {
+    pub fn fd_read(
+        &self,
+        m: &impl GuestMemory,
+        fd: u32,
+        iovs: u32,
+        iovs_len: u32,
+        nread: u32,
+    ) -> SysResult {
         let iovs = m.read_iovecs(iovs, iovs_len)?;
         let d = self.fd(fd)?;
         d.require(rights::FD_READ)?;
         let n = match &*d {
-            Descriptor::Stdio { which: Stdio::In, .. } => Self::scatter(m, &iovs, |b| Ok(self.host.read_stdin(b)?))?,
+            Descriptor::Stdio {
+                which: Stdio::In, ..
+            } => Self::scatter(m, &iovs, |b| Ok(self.host.read_stdin(b)?))?,
             Descriptor::Stdio { .. } => return Err(Errno::Badf.into()),
             Descriptor::Dir { .. } => return Err(Errno::Isdir.into()),
             Descriptor::File { file, state, .. } => {
@@ -403,7 +493,15 @@ impl Wasi {
         Ok(m.write_u32(nread, n)?)
     }
 
-    pub fn fd_pread(&self, m: &impl GuestMemory, fd: u32, iovs: u32, iovs_len: u32, offset: u64, nread: u32) -> SysResult {
+    pub fn fd_pread(
+        &self,
+        m: &impl GuestMemory,
+        fd: u32,
+        iovs: u32,
+        iovs_len: u32,
+        offset: u64,
+        nread: u32,
+    ) -> SysResult {
         let iovs = m.read_iovecs(iovs, iovs_len)?;
         let d = self.fd(fd)?;
         let n = match &*d {
@@ -417,13 +515,22 @@ impl Wasi {
         Ok(m.write_u32(nread, n)?)
     }
 
-    pub fn fd_write(&self, m: &impl GuestMemory, fd: u32, iovs: u32, iovs_len: u32, nwritten: u32) -> SysResult {
+    pub fn fd_write(
+        &self,
+        m: &impl GuestMemory,
+        fd: u32,
+        iovs: u32,
+        iovs_len: u32,
+        nwritten: u32,
+    ) -> SysResult {
         let iovs = m.read_iovecs(iovs, iovs_len)?;
         let d = self.fd(fd)?;
         d.require(rights::FD_WRITE)?;
         let data = Self::gather(m, &iovs)?;
         let n = match &*d {
-            Descriptor::Stdio { which: Stdio::In, .. } => return Err(Errno::Badf.into()),
+            Descriptor::Stdio {
+                which: Stdio::In, ..
+            } => return Err(Errno::Badf.into()),
             Descriptor::Stdio { which, .. } => {
                 self.host.write_output(*which, &data);
                 data.len()
@@ -444,7 +551,15 @@ impl Wasi {
         Ok(m.write_u32(nwritten, n as u32)?)
     }
 
-    pub fn fd_pwrite(&self, m: &impl GuestMemory, fd: u32, iovs: u32, iovs_len: u32, offset: u64, nwritten: u32) -> SysResult {
+    pub fn fd_pwrite(
+        &self,
+        m: &impl GuestMemory,
+        fd: u32,
+        iovs: u32,
+        iovs_len: u32,
+        offset: u64,
+        nwritten: u32,
+    ) -> SysResult {
         let iovs = m.read_iovecs(iovs, iovs_len)?;
         let d = self.fd(fd)?;
         let n = match &*d {
@@ -458,7 +573,14 @@ impl Wasi {
         Ok(m.write_u32(nwritten, n as u32)?)
     }
 
-    pub fn fd_seek(&self, m: &impl GuestMemory, fd: u32, offset: i64, whence: u32, newoffset: u32) -> SysResult {
+    pub fn fd_seek(
+        &self,
+        m: &impl GuestMemory,
+        fd: u32,
+        offset: i64,
+        whence: u32,
+        newoffset: u32,
+    ) -> SysResult {
         let d = self.fd(fd)?;
         let Descriptor::File { file, state, .. } = &*d else {
             return Err(match &*d {
@@ -497,7 +619,10 @@ impl Wasi {
     pub fn fd_prestat_get(&self, m: &impl GuestMemory, fd: u32, buf: u32) -> SysResult {
         // wasi-libc scans fds from 3 until EBADF; anything that is not a preopen says EBADF.
         match &*self.fd(fd)? {
-            Descriptor::Dir { preopen: Some(name), .. } => {
+            Descriptor::Dir {
+                preopen: Some(name),
+                ..
+            } => {
                 m.write_u32(buf, 0)?; // tag: directory
                 Ok(m.write_u32(buf + 4, name.len() as u32)?)
             }
@@ -505,9 +630,18 @@ impl Wasi {
         }
     }
 
-    pub fn fd_prestat_dir_name(&self, m: &impl GuestMemory, fd: u32, path: u32, len: u32) -> SysResult {
+    pub fn fd_prestat_dir_name(
+        &self,
+        m: &impl GuestMemory,
+        fd: u32,
+        path: u32,
+        len: u32,
+    ) -> SysResult {
         match &*self.fd(fd)? {
-            Descriptor::Dir { preopen: Some(name), .. } => {
+            Descriptor::Dir {
+                preopen: Some(name),
+                ..
+            } => {
                 if (len as usize) < name.len() {
                     return Err(Errno::Nametoolong.into());
                 }
@@ -517,21 +651,48 @@ impl Wasi {
         }
     }
 
-    pub fn fd_readdir(&self, m: &impl GuestMemory, fd: u32, buf: u32, buf_len: u32, cookie: u64, bufused: u32) -> SysResult {
+    pub fn fd_readdir(
+        &self,
+        m: &impl GuestMemory,
+        fd: u32,
+        buf: u32,
+        buf_len: u32,
+        cookie: u64,
+        bufused: u32,
+    ) -> SysResult {
         let d = self.fd(fd)?;
-        let Descriptor::Dir { path, .. } = &*d else { return Err(Errno::Notdir.into()) };
+        let Descriptor::Dir { path, .. } = &*d else {
+            return Err(Errno::Notdir.into());
+        };
         d.require(rights::FD_READDIR)?;
         let here = self.vfs.resolve("/", path, true)?;
         let parent = self.vfs.resolve(path, "..", true)?;
         let mut entries = vec![
-            (".".to_string(), FileType::Directory, here.fs.lstat(&here.rel)?.ino),
-            ("..".to_string(), FileType::Directory, parent.fs.lstat(&parent.rel)?.ino),
+            (
+                ".".to_string(),
+                FileType::Directory,
+                here.fs.lstat(&here.rel)?.ino,
+            ),
+            (
+                "..".to_string(),
+                FileType::Directory,
+                parent.fs.lstat(&parent.rel)?.ino,
+            ),
         ];
-        entries.extend(here.fs.read_dir(&here.rel)?.into_iter().map(|e| (e.name, file_type_of(e.kind), e.ino)));
+        entries.extend(
+            here.fs
+                .read_dir(&here.rel)?
+                .into_iter()
+                .map(|e| (e.name, file_type_of(e.kind), e.ino)),
+        );
         // Entries are laid out back to back; the last one may be cut off, which tells
         // wasi-libc (bufused == buf_len) to call again with a larger buffer.
         let mut out = Vec::new();
-        for (i, (name, ty, ino)) in entries.iter().enumerate().skip(cookie.min(usize::MAX as u64) as usize) {
+        for (i, (name, ty, ino)) in entries
+            .iter()
+            .enumerate()
+            .skip(cookie.min(usize::MAX as u64) as usize)
+        {
             if out.len() >= buf_len as usize {
                 break;
             }
@@ -554,31 +715,85 @@ impl Wasi {
 
     // ---- path operations ---------------------------------------------------------------
 
-    pub fn path_create_directory(&self, m: &impl GuestMemory, fd: u32, path: u32, len: u32) -> SysResult {
+    pub fn path_create_directory(
+        &self,
+        m: &impl GuestMemory,
+        fd: u32,
+        path: u32,
+        len: u32,
+    ) -> SysResult {
         let r = self.resolve(m, fd, path, len, false)?;
         Ok(r.fs.create_dir(&r.rel)?)
     }
 
-    pub fn path_filestat_get(&self, m: &impl GuestMemory, fd: u32, flags: u32, path: u32, len: u32, buf: u32) -> SysResult {
+    pub fn path_filestat_get(
+        &self,
+        m: &impl GuestMemory,
+        fd: u32,
+        flags: u32,
+        path: u32,
+        len: u32,
+        buf: u32,
+    ) -> SysResult {
         let r = self.resolve(m, fd, path, len, flags & LOOKUP_SYMLINK_FOLLOW != 0)?;
         let md = r.fs.lstat(&r.rel)?;
         Ok(m.write(buf, &encode_filestat(r.dev, &md, file_type_of(md.kind)))?)
     }
 
-    pub fn path_filestat_set_times(&self, m: &impl GuestMemory, fd: u32, flags: u32, path: u32, len: u32, atim: u64, mtim: u64, fst_flags: u32) -> SysResult {
+    pub fn path_filestat_set_times(
+        &self,
+        m: &impl GuestMemory,
+        fd: u32,
+        flags: u32,
+        path: u32,
+        len: u32,
+        atim: u64,
+        mtim: u64,
+        fst_flags: u32,
+    ) -> SysResult {
         let (a, t) = times(fst_flags, atim, mtim)?;
         let r = self.resolve(m, fd, path, len, flags & LOOKUP_SYMLINK_FOLLOW != 0)?;
         Ok(r.fs.set_times(&r.rel, a, t)?)
     }
 
-    pub fn path_link(&self, m: &impl GuestMemory, old_fd: u32, old_flags: u32, old_path: u32, old_len: u32, new_fd: u32, new_path: u32, new_len: u32) -> SysResult {
-        let from = self.resolve(m, old_fd, old_path, old_len, old_flags & LOOKUP_SYMLINK_FOLLOW != 0)?;
+    pub fn path_link(
+        &self,
+        m: &impl GuestMemory,
+        old_fd: u32,
+        old_flags: u32,
+        old_path: u32,
+        old_len: u32,
+        new_fd: u32,
+        new_path: u32,
+        new_len: u32,
+    ) -> SysResult {
+        let from = self.resolve(
+            m,
+            old_fd,
+            old_path,
+            old_len,
+            old_flags & LOOKUP_SYMLINK_FOLLOW != 0,
+        )?;
         let to = self.resolve(m, new_fd, new_path, new_len, false)?;
         Ok(self.vfs.hard_link(&from, &to)?)
     }
 
-    pub fn path_open(&self, m: &impl GuestMemory, dirfd: u32, dirflags: u32, path: u32, path_len: u32, oflags: u32, rights_base: u64, rights_inheriting: u64, fdflags_: u32, fd_out: u32) -> SysResult {
-        if oflags & !(O_CREAT | O_DIRECTORY | O_EXCL | O_TRUNC) != 0 || fdflags_ & !(fdflags::ALL as u32) != 0 {
+    pub fn path_open(
+        &self,
+        m: &impl GuestMemory,
+        dirfd: u32,
+        dirflags: u32,
+        path: u32,
+        path_len: u32,
+        oflags: u32,
+        rights_base: u64,
+        rights_inheriting: u64,
+        fdflags_: u32,
+        fd_out: u32,
+    ) -> SysResult {
+        if oflags & !(O_CREAT | O_DIRECTORY | O_EXCL | O_TRUNC) != 0
+            || fdflags_ & !(fdflags::ALL as u32) != 0
+        {
             return Err(Errno::Inval.into());
         }
         let create = oflags & O_CREAT != 0;
@@ -604,10 +819,19 @@ impl Wasi {
                     rights_base: rights_base & (rights::DIR | rights::FD_READ),
                     rights_inheriting,
                 };
-                Descriptor::Dir { path: r.abs, preopen: None, stat: Mutex::new(stat) }
+                Descriptor::Dir {
+                    path: r.abs,
+                    preopen: None,
+                    stat: Mutex::new(stat),
+                }
             }
             _ if oflags & O_DIRECTORY != 0 => {
-                return Err(if existing.is_some() { Errno::Notdir } else { Errno::Noent }.into());
+                return Err(if existing.is_some() {
+                    Errno::Notdir
+                } else {
+                    Errno::Noent
+                }
+                .into());
             }
             _ => {
                 let opts = OpenOptions {
@@ -618,15 +842,32 @@ impl Wasi {
                     truncate: write && oflags & O_TRUNC != 0,
                 };
                 let file = r.fs.open(&r.rel, opts)?;
-                let stat = FdStat { flags: fdflags_ as u16, rights_base: rights_base & rights::FILE, rights_inheriting };
-                Descriptor::File { file, dev: r.dev, state: Mutex::new(FileState { pos: 0, stat }) }
+                let stat = FdStat {
+                    flags: fdflags_ as u16,
+                    rights_base: rights_base & rights::FILE,
+                    rights_inheriting,
+                };
+                Descriptor::File {
+                    file,
+                    dev: r.dev,
+                    state: Mutex::new(FileState { pos: 0, stat }),
+                }
             }
         };
         let fd = lock(&self.fds).insert(desc)?;
         Ok(m.write_u32(fd_out, fd)?)
     }
 
-    pub fn path_readlink(&self, m: &impl GuestMemory, fd: u32, path: u32, len: u32, buf: u32, buf_len: u32, bufused: u32) -> SysResult {
+    pub fn path_readlink(
+        &self,
+        m: &impl GuestMemory,
+        fd: u32,
+        path: u32,
+        len: u32,
+        buf: u32,
+        buf_len: u32,
+        bufused: u32,
+    ) -> SysResult {
         let r = self.resolve(m, fd, path, len, false)?;
         let target = r.fs.read_link(&r.rel)?;
         // Like readlink(2): truncated silently to the buffer.
@@ -635,24 +876,53 @@ impl Wasi {
         Ok(m.write_u32(bufused, n as u32)?)
     }
 
-    pub fn path_remove_directory(&self, m: &impl GuestMemory, fd: u32, path: u32, len: u32) -> SysResult {
+    pub fn path_remove_directory(
+        &self,
+        m: &impl GuestMemory,
+        fd: u32,
+        path: u32,
+        len: u32,
+    ) -> SysResult {
         let r = self.resolve(m, fd, path, len, false)?;
         Ok(self.vfs.remove_dir(&r)?)
     }
 
-    pub fn path_rename(&self, m: &impl GuestMemory, fd: u32, old_path: u32, old_len: u32, new_fd: u32, new_path: u32, new_len: u32) -> SysResult {
+    pub fn path_rename(
+        &self,
+        m: &impl GuestMemory,
+        fd: u32,
+        old_path: u32,
+        old_len: u32,
+        new_fd: u32,
+        new_path: u32,
+        new_len: u32,
+    ) -> SysResult {
         let from = self.resolve(m, fd, old_path, old_len, false)?;
         let to = self.resolve(m, new_fd, new_path, new_len, false)?;
         Ok(self.vfs.rename(&from, &to)?)
     }
 
-    pub fn path_symlink(&self, m: &impl GuestMemory, old_path: u32, old_len: u32, fd: u32, new_path: u32, new_len: u32) -> SysResult {
+    pub fn path_symlink(
+        &self,
+        m: &impl GuestMemory,
+        old_path: u32,
+        old_len: u32,
+        fd: u32,
+        new_path: u32,
+        new_len: u32,
+    ) -> SysResult {
         let target = m.read_str(old_path, old_len)?;
         let r = self.resolve(m, fd, new_path, new_len, false)?;
         Ok(r.fs.symlink(&target, &r.rel)?)
     }
 
-    pub fn path_unlink_file(&self, m: &impl GuestMemory, fd: u32, path: u32, len: u32) -> SysResult {
+    pub fn path_unlink_file(
+        &self,
+        m: &impl GuestMemory,
+        fd: u32,
+        path: u32,
+        len: u32,
+    ) -> SysResult {
         let r = self.resolve(m, fd, path, len, false)?;
         Ok(r.fs.unlink(&r.rel)?)
     }
@@ -662,11 +932,21 @@ impl Wasi {
     /// Fd subscriptions are answered at once (in-memory files and output streams are always
     /// ready); otherwise the call sleeps until the earliest clock deadline, through
     /// [`Host::sleep`], which never spins.
-    pub fn poll_oneoff(&self, m: &impl GuestMemory, input: u32, out: u32, nsubs: u32, nevents: u32) -> SysResult {
+    pub fn poll_oneoff(
+        &self,
+        m: &impl GuestMemory,
+        input: u32,
+        out: u32,
+        nsubs: u32,
+        nevents: u32,
+    ) -> SysResult {
         if nsubs == 0 {
             return Err(Errno::Inval.into());
         }
-        let raw = m.read_vec(input, nsubs.checked_mul(SUBSCRIPTION_SIZE).ok_or(Errno::Inval)?)?;
+        let raw = m.read_vec(
+            input,
+            nsubs.checked_mul(SUBSCRIPTION_SIZE).ok_or(Errno::Inval)?,
+        )?;
         let mut ready: Vec<[u8; EVENT_SIZE as usize]> = Vec::new();
         let mut clocks: Vec<(u64, u64)> = Vec::new(); // (userdata, deadline on the monotonic clock)
         for s in raw.chunks_exact(SUBSCRIPTION_SIZE as usize) {
@@ -688,7 +968,11 @@ impl Wasi {
                             continue;
                         }
                     };
-                    let delay = if flags & SUBCLOCK_ABSTIME != 0 { timeout.saturating_sub(now_id) } else { timeout };
+                    let delay = if flags & SUBCLOCK_ABSTIME != 0 {
+                        timeout.saturating_sub(now_id)
+                    } else {
+                        timeout
+                    };
                     clocks.push((userdata, clock::monotonic_ns().saturating_add(delay)));
                 }
                 EVENT_FD_READ | EVENT_FD_WRITE => {
@@ -735,15 +1019,27 @@ impl Wasi {
     }
 
     fn fd_readiness(&self, fd: u32, tag: u8) -> (Errno, u64, u16) {
-        let Ok(d) = self.fd(fd) else { return (Errno::Badf, 0, 0) };
+        let Ok(d) = self.fd(fd) else {
+            return (Errno::Badf, 0, 0);
+        };
         match (&*d, tag) {
             (Descriptor::File { file, state, .. }, EVENT_FD_READ) => {
                 let size = file.metadata().map(|md| md.size).unwrap_or(0);
                 (Errno::Success, size.saturating_sub(lock(state).pos), 0)
             }
             (Descriptor::File { .. }, _) => (Errno::Success, 0, 0),
-            (Descriptor::Stdio { which: Stdio::In, .. }, EVENT_FD_READ) => (Errno::Success, 0, 0),
-            (Descriptor::Stdio { which: Stdio::In, .. }, _) => (Errno::Badf, 0, EVENTRW_HANGUP),
+            (
+                Descriptor::Stdio {
+                    which: Stdio::In, ..
+                },
+                EVENT_FD_READ,
+            ) => (Errno::Success, 0, 0),
+            (
+                Descriptor::Stdio {
+                    which: Stdio::In, ..
+                },
+                _,
+            ) => (Errno::Badf, 0, EVENTRW_HANGUP),
             (Descriptor::Stdio { .. }, EVENT_FD_WRITE) => (Errno::Success, 0, 0),
             (Descriptor::Stdio { .. }, _) => (Errno::Badf, 0, 0),
             (Descriptor::Dir { .. }, _) => (Errno::Badf, 0, 0),
@@ -769,15 +1065,38 @@ impl Wasi {
         Err(Errno::Notsock.into())
     }
 
-    pub fn sock_accept(&self, _m: &impl GuestMemory, fd: u32, _flags: u32, _fd_out: u32) -> SysResult {
+    pub fn sock_accept(
+        &self,
+        _m: &impl GuestMemory,
+        fd: u32,
+        _flags: u32,
+        _fd_out: u32,
+    ) -> SysResult {
         self.not_a_socket(fd)
     }
 
-    pub fn sock_recv(&self, _m: &impl GuestMemory, fd: u32, _ri_data: u32, _ri_data_len: u32, _ri_flags: u32, _ro_datalen: u32, _ro_flags: u32) -> SysResult {
+    pub fn sock_recv(
+        &self,
+        _m: &impl GuestMemory,
+        fd: u32,
+        _ri_data: u32,
+        _ri_data_len: u32,
+        _ri_flags: u32,
+        _ro_datalen: u32,
+        _ro_flags: u32,
+    ) -> SysResult {
         self.not_a_socket(fd)
     }
 
-    pub fn sock_send(&self, _m: &impl GuestMemory, fd: u32, _si_data: u32, _si_data_len: u32, _si_flags: u32, _so_datalen: u32) -> SysResult {
+    pub fn sock_send(
+        &self,
+        _m: &impl GuestMemory,
+        fd: u32,
+        _si_data: u32,
+        _si_data_len: u32,
+        _si_flags: u32,
+        _so_datalen: u32,
+    ) -> SysResult {
         self.not_a_socket(fd)
     }
 
@@ -814,7 +1133,9 @@ mod tests {
             std::thread::sleep(std::time::Duration::from_nanos(ns));
         }
         fn fill_random(&self, buf: &mut [u8]) -> Result<(), Errno> {
-            buf.iter_mut().enumerate().for_each(|(i, b)| *b = i as u8 ^ 0x5a);
+            buf.iter_mut()
+                .enumerate()
+                .for_each(|(i, b)| *b = i as u8 ^ 0x5a);
             Ok(())
         }
     }
@@ -844,7 +1165,11 @@ mod tests {
             tty: [false, true, false],
         };
         let wasi = Wasi::new(config, vfs, host.clone()).unwrap();
-        Fixture { wasi, mem: VecMemory::new(1 << 16), host }
+        Fixture {
+            wasi,
+            mem: VecMemory::new(1 << 16),
+            host,
+        }
     }
 
     fn errno(r: SysResult) -> Errno {
@@ -863,7 +1188,18 @@ mod tests {
 
         fn open(&self, p: &str, oflags: u32, rights: u64, fdflags_: u32) -> Result<u32, Errno> {
             let (ptr, len) = self.path(p);
-            match errno(self.wasi.path_open(&self.mem, PREOPEN, LOOKUP_SYMLINK_FOLLOW, ptr, len, oflags, rights, 0, fdflags_, OUT)) {
+            match errno(self.wasi.path_open(
+                &self.mem,
+                PREOPEN,
+                LOOKUP_SYMLINK_FOLLOW,
+                ptr,
+                len,
+                oflags,
+                rights,
+                0,
+                fdflags_,
+                OUT,
+            )) {
                 Errno::Success => Ok(self.mem.read_u32(OUT).unwrap()),
                 e => Err(e),
             }
@@ -907,7 +1243,11 @@ mod tests {
         }
     }
 
-    const RW: u64 = rights::FD_READ | rights::FD_WRITE | rights::FD_SEEK | rights::FD_TELL | rights::FD_FILESTAT_SET_SIZE;
+    const RW: u64 = rights::FD_READ
+        | rights::FD_WRITE
+        | rights::FD_SEEK
+        | rights::FD_TELL
+        | rights::FD_FILESTAT_SET_SIZE;
 
     #[test]
     fn args_and_environ_are_sized_in_utf8_bytes() {
@@ -921,7 +1261,10 @@ mod tests {
         assert_eq!(f.mem.read_vec(p1, 7).unwrap(), "héllo\0".as_bytes());
         f.wasi.environ_sizes_get(&f.mem, OUT, OUT + 4).unwrap();
         assert_eq!(f.mem.read_u32(OUT).unwrap(), 2);
-        assert_eq!(f.mem.read_u32(OUT + 4).unwrap(), ("HOME=/home/user".len() + "LANG=C.UTF-8".len() + 2) as u32);
+        assert_eq!(
+            f.mem.read_u32(OUT + 4).unwrap(),
+            ("HOME=/home/user".len() + "LANG=C.UTF-8".len() + 2) as u32
+        );
     }
 
     #[test]
@@ -929,9 +1272,14 @@ mod tests {
         let f = fixture();
         f.wasi.fd_prestat_get(&f.mem, PREOPEN, OUT).unwrap();
         assert_eq!(f.mem.read_u32(OUT + 4).unwrap(), 1);
-        f.wasi.fd_prestat_dir_name(&f.mem, PREOPEN, DATA, 1).unwrap();
+        f.wasi
+            .fd_prestat_dir_name(&f.mem, PREOPEN, DATA, 1)
+            .unwrap();
         assert_eq!(f.mem.read_vec(DATA, 1).unwrap(), b"/");
-        assert_eq!(errno(f.wasi.fd_prestat_get(&f.mem, PREOPEN + 1, OUT)), Errno::Badf);
+        assert_eq!(
+            errno(f.wasi.fd_prestat_get(&f.mem, PREOPEN + 1, OUT)),
+            Errno::Badf
+        );
         // stdio is not a preopen either
         assert_eq!(errno(f.wasi.fd_prestat_get(&f.mem, 1, OUT)), Errno::Badf);
     }
@@ -956,14 +1304,24 @@ mod tests {
         f.wasi.fd_close(&f.mem, fd).unwrap();
         assert_eq!(errno(f.wasi.fd_close(&f.mem, fd)), Errno::Badf);
 
-        let fd2 = f.open("home/user/a.txt", 0, RW, fdflags::APPEND as u32).unwrap();
+        let fd2 = f
+            .open("home/user/a.txt", 0, RW, fdflags::APPEND as u32)
+            .unwrap();
         assert_eq!(fd2, fd, "closed fds are reused");
         f.write(fd2, b"!!").unwrap();
-        assert_eq!(f.seek(fd2, 0, 1).unwrap(), 7, "append moves the position to the end");
+        assert_eq!(
+            f.seek(fd2, 0, 1).unwrap(),
+            7,
+            "append moves the position to the end"
+        );
         f.seek(fd2, 0, 0).unwrap();
         f.write(fd2, b"?").unwrap();
         f.seek(fd2, 0, 0).unwrap();
-        assert_eq!(f.read(fd2, 100).unwrap(), b"hello!!?", "O_APPEND writes at the end whatever the position");
+        assert_eq!(
+            f.read(fd2, 100).unwrap(),
+            b"hello!!?",
+            "O_APPEND writes at the end whatever the position"
+        );
 
         let fd3 = f.open("home/user/a.txt", O_TRUNC, RW, 0).unwrap();
         assert_eq!(f.read(fd3, 10).unwrap(), b"");
@@ -974,10 +1332,19 @@ mod tests {
         let f = fixture();
         assert_eq!(f.open("home/user/missing", 0, RW, 0), Err(Errno::Noent));
         assert_eq!(f.open("home/nope/x", O_CREAT, RW, 0), Err(Errno::Noent));
-        assert_eq!(f.open("home/user", 0, rights::FD_WRITE, 0), Err(Errno::Isdir));
+        assert_eq!(
+            f.open("home/user", 0, rights::FD_WRITE, 0),
+            Err(Errno::Isdir)
+        );
         f.open("home/user/f", O_CREAT, RW, 0).unwrap();
-        assert_eq!(f.open("home/user/f", O_CREAT | O_EXCL, RW, 0), Err(Errno::Exist));
-        assert_eq!(f.open("home/user/f", O_DIRECTORY, rights::FD_READ, 0), Err(Errno::Notdir));
+        assert_eq!(
+            f.open("home/user/f", O_CREAT | O_EXCL, RW, 0),
+            Err(Errno::Exist)
+        );
+        assert_eq!(
+            f.open("home/user/f", O_DIRECTORY, rights::FD_READ, 0),
+            Err(Errno::Notdir)
+        );
         assert_eq!(f.open("home/user/f/x", 0, RW, 0), Err(Errno::Notdir));
         assert_eq!(f.open("", 0, RW, 0), Err(Errno::Noent));
         assert_eq!(f.open("home/user/f", 0x100, RW, 0), Err(Errno::Inval));
@@ -988,7 +1355,13 @@ mod tests {
         assert_eq!(f.read(wo, 4), Err(Errno::Badf));
         // Path arguments must be UTF-8.
         f.mem.write(PATH, b"\xff").unwrap();
-        assert_eq!(errno(f.wasi.path_open(&f.mem, PREOPEN, 0, PATH, 1, O_CREAT, RW, 0, 0, OUT)), Errno::Ilseq);
+        assert_eq!(
+            errno(
+                f.wasi
+                    .path_open(&f.mem, PREOPEN, 0, PATH, 1, O_CREAT, RW, 0, 0, OUT)
+            ),
+            Errno::Ilseq
+        );
     }
 
     #[test]
@@ -996,17 +1369,34 @@ mod tests {
         let f = fixture();
         let (p, l) = f.path("home/user/d");
         f.wasi.path_create_directory(&f.mem, PREOPEN, p, l).unwrap();
-        assert_eq!(errno(f.wasi.path_create_directory(&f.mem, PREOPEN, p, l)), Errno::Exist);
+        assert_eq!(
+            errno(f.wasi.path_create_directory(&f.mem, PREOPEN, p, l)),
+            Errno::Exist
+        );
         for name in ["b", "a", "c"] {
-            let fd = f.open(&format!("home/user/d/{name}"), O_CREAT, RW, 0).unwrap();
+            let fd = f
+                .open(&format!("home/user/d/{name}"), O_CREAT, RW, 0)
+                .unwrap();
             f.wasi.fd_close(&f.mem, fd).unwrap();
         }
         let (p, l) = f.path("home/user/d");
-        assert_eq!(errno(f.wasi.path_remove_directory(&f.mem, PREOPEN, p, l)), Errno::Notempty);
-        let dfd = f.open("home/user/d", O_DIRECTORY, rights::FD_READDIR | rights::FD_READ, 0).unwrap();
+        assert_eq!(
+            errno(f.wasi.path_remove_directory(&f.mem, PREOPEN, p, l)),
+            Errno::Notempty
+        );
+        let dfd = f
+            .open(
+                "home/user/d",
+                O_DIRECTORY,
+                rights::FD_READDIR | rights::FD_READ,
+                0,
+            )
+            .unwrap();
 
         let read_names = |buf_len: u32, cookie: u64| -> (Vec<(String, u64)>, u32) {
-            f.wasi.fd_readdir(&f.mem, dfd, DATA, buf_len, cookie, OUT).unwrap();
+            f.wasi
+                .fd_readdir(&f.mem, dfd, DATA, buf_len, cookie, OUT)
+                .unwrap();
             let used = f.mem.read_u32(OUT).unwrap();
             let raw = f.mem.read_vec(DATA, used).unwrap();
             let mut names = Vec::new();
@@ -1017,7 +1407,11 @@ mod tests {
                 if i + DIRENT_SIZE + len > raw.len() {
                     break;
                 }
-                names.push((String::from_utf8(raw[i + DIRENT_SIZE..i + DIRENT_SIZE + len].to_vec()).unwrap(), next));
+                names.push((
+                    String::from_utf8(raw[i + DIRENT_SIZE..i + DIRENT_SIZE + len].to_vec())
+                        .unwrap(),
+                    next,
+                ));
                 i += DIRENT_SIZE + len;
             }
             (names, used)
@@ -1027,21 +1421,32 @@ mod tests {
         assert_eq!(names, [".", "..", "a", "b", "c"]);
         // Resume from the cookie of the second entry.
         let (rest, _) = read_names(4096, all[1].1);
-        assert_eq!(rest.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(), ["a", "b", "c"]);
+        assert_eq!(
+            rest.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
+            ["a", "b", "c"]
+        );
         // A small buffer is filled completely, telling wasi-libc to grow it.
         let (_, used) = read_names(30, 0);
         assert_eq!(used, 30);
 
         let (p, l) = f.path("home/user/d/a");
         f.mem.write(0x400, b"home/user/z").unwrap();
-        f.wasi.path_rename(&f.mem, PREOPEN, p, l, PREOPEN, 0x400, 11).unwrap();
+        f.wasi
+            .path_rename(&f.mem, PREOPEN, p, l, PREOPEN, 0x400, 11)
+            .unwrap();
         assert_eq!(f.open("home/user/d/a", 0, RW, 0), Err(Errno::Noent));
         assert!(f.open("home/user/z", 0, RW, 0).is_ok());
         let (p, l) = f.path("home/user/d");
-        assert_eq!(errno(f.wasi.path_unlink_file(&f.mem, PREOPEN, p, l)), Errno::Isdir);
+        assert_eq!(
+            errno(f.wasi.path_unlink_file(&f.mem, PREOPEN, p, l)),
+            Errno::Isdir
+        );
         let (p, l) = f.path("home/user/z");
         f.wasi.path_unlink_file(&f.mem, PREOPEN, p, l).unwrap();
-        assert_eq!(errno(f.wasi.path_unlink_file(&f.mem, PREOPEN, p, l)), Errno::Noent);
+        assert_eq!(
+            errno(f.wasi.path_unlink_file(&f.mem, PREOPEN, p, l)),
+            Errno::Noent
+        );
     }
 
     #[test]
@@ -1052,28 +1457,57 @@ mod tests {
         let st = f.mem.read_vec(DATA, 64).unwrap();
         assert_eq!(st[16], FileType::RegularFile as u8);
         let mtime0 = u64::from_le_bytes(st[48..56].try_into().unwrap());
-        assert!(mtime0 > 1_600_000_000_000_000_000, "a real wall-clock timestamp");
+        assert!(
+            mtime0 > 1_600_000_000_000_000_000,
+            "a real wall-clock timestamp"
+        );
         std::thread::sleep(std::time::Duration::from_millis(5));
         f.write(fd, b"12345").unwrap();
         let (p, l) = f.path("home/user/t");
-        f.wasi.path_filestat_get(&f.mem, PREOPEN, 0, p, l, DATA).unwrap();
+        f.wasi
+            .path_filestat_get(&f.mem, PREOPEN, 0, p, l, DATA)
+            .unwrap();
         let st = f.mem.read_vec(DATA, 64).unwrap();
         assert_eq!(u64::from_le_bytes(st[32..40].try_into().unwrap()), 5);
         assert!(u64::from_le_bytes(st[48..56].try_into().unwrap()) > mtime0);
         // Explicit times, and the invalid SET|NOW combination.
-        f.wasi.fd_filestat_set_times(&f.mem, fd, 7_000_000_000, 9_000_000_000, FST_ATIM | FST_MTIM).unwrap();
+        f.wasi
+            .fd_filestat_set_times(
+                &f.mem,
+                fd,
+                7_000_000_000,
+                9_000_000_000,
+                FST_ATIM | FST_MTIM,
+            )
+            .unwrap();
         f.wasi.fd_filestat_get(&f.mem, fd, DATA).unwrap();
         let st = f.mem.read_vec(DATA, 64).unwrap();
-        assert_eq!(u64::from_le_bytes(st[48..56].try_into().unwrap()), 9_000_000_000);
-        assert_eq!(errno(f.wasi.fd_filestat_set_times(&f.mem, fd, 0, 0, FST_MTIM | FST_MTIM_NOW)), Errno::Inval);
+        assert_eq!(
+            u64::from_le_bytes(st[48..56].try_into().unwrap()),
+            9_000_000_000
+        );
+        assert_eq!(
+            errno(
+                f.wasi
+                    .fd_filestat_set_times(&f.mem, fd, 0, 0, FST_MTIM | FST_MTIM_NOW)
+            ),
+            Errno::Inval
+        );
         // stdio is a character device; a terminal has no seek/tell rights (isatty).
         f.wasi.fd_fdstat_get(&f.mem, 1, DATA).unwrap();
         let st = f.mem.read_vec(DATA, 24).unwrap();
         assert_eq!(st[0], FileType::CharacterDevice as u8);
-        assert_eq!(u64::from_le_bytes(st[8..16].try_into().unwrap()) & rights::FD_SEEK, 0);
+        assert_eq!(
+            u64::from_le_bytes(st[8..16].try_into().unwrap()) & rights::FD_SEEK,
+            0
+        );
         f.wasi.fd_fdstat_get(&f.mem, 2, DATA).unwrap();
         let st = f.mem.read_vec(DATA, 24).unwrap();
-        assert_ne!(u64::from_le_bytes(st[8..16].try_into().unwrap()) & rights::FD_SEEK, 0, "stderr is not a tty here");
+        assert_ne!(
+            u64::from_le_bytes(st[8..16].try_into().unwrap()) & rights::FD_SEEK,
+            0,
+            "stderr is not a tty here"
+        );
     }
 
     #[test]
@@ -1082,17 +1516,33 @@ mod tests {
         f.open("home/user/target", O_CREAT, RW, 0).unwrap();
         f.mem.write(0x400, b"target").unwrap();
         let (p, l) = f.path("home/user/link");
-        f.wasi.path_symlink(&f.mem, 0x400, 6, PREOPEN, p, l).unwrap();
-        f.wasi.path_readlink(&f.mem, PREOPEN, p, l, DATA, 3, OUT).unwrap();
-        assert_eq!(f.mem.read_u32(OUT).unwrap(), 3, "truncated to the buffer like readlink(2)");
+        f.wasi
+            .path_symlink(&f.mem, 0x400, 6, PREOPEN, p, l)
+            .unwrap();
+        f.wasi
+            .path_readlink(&f.mem, PREOPEN, p, l, DATA, 3, OUT)
+            .unwrap();
+        assert_eq!(
+            f.mem.read_u32(OUT).unwrap(),
+            3,
+            "truncated to the buffer like readlink(2)"
+        );
         assert_eq!(f.mem.read_vec(DATA, 3).unwrap(), b"tar");
         let fd = f.open("home/user/link", 0, RW, 0).unwrap();
         f.write(fd, b"via link").unwrap();
         // Without SYMLINK_FOLLOW, opening the link itself is ELOOP (O_NOFOLLOW).
         let (p, l) = f.path("home/user/link");
-        assert_eq!(errno(f.wasi.path_open(&f.mem, PREOPEN, 0, p, l, 0, RW, 0, 0, OUT)), Errno::Loop);
-        f.wasi.path_filestat_get(&f.mem, PREOPEN, 0, p, l, DATA).unwrap();
-        assert_eq!(f.mem.read_vec(DATA + 16, 1).unwrap()[0], FileType::SymbolicLink as u8);
+        assert_eq!(
+            errno(f.wasi.path_open(&f.mem, PREOPEN, 0, p, l, 0, RW, 0, 0, OUT)),
+            Errno::Loop
+        );
+        f.wasi
+            .path_filestat_get(&f.mem, PREOPEN, 0, p, l, DATA)
+            .unwrap();
+        assert_eq!(
+            f.mem.read_vec(DATA + 16, 1).unwrap()[0],
+            FileType::SymbolicLink as u8
+        );
     }
 
     #[test]
@@ -1102,7 +1552,14 @@ mod tests {
         f.write(2, b"two\n").unwrap();
         f.write(1, b"three\n").unwrap();
         let out = f.host.out.lock().unwrap();
-        assert_eq!(*out, vec![(Stdio::Out, b"one\n".to_vec()), (Stdio::Err, b"two\n".to_vec()), (Stdio::Out, b"three\n".to_vec())]);
+        assert_eq!(
+            *out,
+            vec![
+                (Stdio::Out, b"one\n".to_vec()),
+                (Stdio::Err, b"two\n".to_vec()),
+                (Stdio::Out, b"three\n".to_vec())
+            ]
+        );
         assert_eq!(f.write(0, b"x"), Err(Errno::Badf));
         assert_eq!(f.read(0, 16).unwrap(), b"line\n");
         assert_eq!(f.seek(1, 0, 0), Err(Errno::Spipe));
@@ -1112,9 +1569,15 @@ mod tests {
     fn proc_exit_is_an_exit_not_an_errno() {
         let f = fixture();
         assert_eq!(outcome(f.wasi.proc_exit(&f.mem, 3)), Outcome::Exit(3));
-        assert_eq!(outcome(f.wasi.fd_close(&f.mem, 99)), Outcome::Return(Errno::Badf as u16));
+        assert_eq!(
+            outcome(f.wasi.fd_close(&f.mem, 99)),
+            Outcome::Return(Errno::Badf as u16)
+        );
         assert_eq!(outcome(f.wasi.sched_yield(&f.mem)), Outcome::Return(0));
-        assert_eq!(errno(f.wasi.sock_send(&f.mem, 1, 0, 0, 0, 0)), Errno::Notsock);
+        assert_eq!(
+            errno(f.wasi.sock_send(&f.mem, 1, 0, 0, 0, 0)),
+            Errno::Notsock
+        );
         assert_eq!(errno(f.wasi.sock_send(&f.mem, 77, 0, 0, 0, 0)), Errno::Badf);
     }
 
@@ -1139,7 +1602,10 @@ mod tests {
         let slept = f.host.slept.lock().unwrap().clone();
         assert_eq!(slept.len(), 1, "one blocking sleep, no polling loop");
         assert!(slept[0] <= 20_000_000);
-        assert_eq!(errno(f.wasi.poll_oneoff(&f.mem, DATA, 0x2000, 0, OUT)), Errno::Inval);
+        assert_eq!(
+            errno(f.wasi.poll_oneoff(&f.mem, DATA, 0x2000, 0, OUT)),
+            Errno::Inval
+        );
     }
 
     #[test]
@@ -1160,12 +1626,21 @@ mod tests {
     #[test]
     fn clocks_and_random() {
         let f = fixture();
-        f.wasi.clock_time_get(&f.mem, CLOCK_MONOTONIC, 0, OUT).unwrap();
+        f.wasi
+            .clock_time_get(&f.mem, CLOCK_MONOTONIC, 0, OUT)
+            .unwrap();
         let a = f.mem.read_vec(OUT, 8).unwrap();
-        f.wasi.clock_time_get(&f.mem, CLOCK_MONOTONIC, 0, OUT).unwrap();
+        f.wasi
+            .clock_time_get(&f.mem, CLOCK_MONOTONIC, 0, OUT)
+            .unwrap();
         let b = f.mem.read_vec(OUT, 8).unwrap();
-        assert!(u64::from_le_bytes(b.try_into().unwrap()) >= u64::from_le_bytes(a.try_into().unwrap()));
-        assert_eq!(errno(f.wasi.clock_time_get(&f.mem, 9, 0, OUT)), Errno::Inval);
+        assert!(
+            u64::from_le_bytes(b.try_into().unwrap()) >= u64::from_le_bytes(a.try_into().unwrap())
+        );
+        assert_eq!(
+            errno(f.wasi.clock_time_get(&f.mem, 9, 0, OUT)),
+            Errno::Inval
+        );
         f.wasi.random_get(&f.mem, DATA, 50_000).unwrap();
         assert_eq!(f.mem.read_vec(DATA + 1, 1).unwrap()[0], 1 ^ 0x5a);
         assert_eq!(errno(f.wasi.random_get(&f.mem, 0xffff, 2)), Errno::Fault);

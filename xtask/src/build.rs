@@ -33,7 +33,7 @@ pub const RUNTIME_RUSTFLAGS: &str = "-C target-feature=+atomics,+bulk-memory,+mu
 pub enum Step {
     /// python.wasm + python-stdlib.zip (guest/build.sh)
     Guest,
-    /// worker-runtime wasm + wasm-bindgen -> dist/runtime/
+    /// worker-runtime and main-thread-client wasm + wasm-bindgen -> dist/runtime/, dist/main/
     Runtime,
     /// the JS files -> dist/
     Js,
@@ -77,6 +77,8 @@ pub fn dist_complete(p: &Paths) -> bool {
         "python-stdlib.zip",
         "runtime/worker_runtime.js",
         "runtime/worker_runtime_bg.wasm",
+        "main/main_thread_client.js",
+        "main/main_thread_client_bg.wasm",
         "cli.mjs",
         "weft.mjs",
     ]
@@ -110,49 +112,86 @@ fn guest(p: &Paths, force: bool) -> Result {
     stamp.save()
 }
 
+/// One crate compiled to wasm32 and passed through wasm-bindgen (`--target web`).
+struct BindgenCrate {
+    /// Cargo package; its wasm file and the `--out-name` are its name with `_`.
+    package: &'static str,
+    /// Threaded build (nightly, build-std, [`RUNTIME_RUSTFLAGS`]) or a plain one.
+    threads: bool,
+    /// Own target dir under target/: each set of RUSTFLAGS would invalidate the others' builds.
+    target_dir: &'static str,
+    /// Output directory under dist/.
+    out_dir: &'static str,
+}
+
+/// The interpreter worker's runtime: threaded, because every Python thread's worker shares its
+/// memory (file systems, fd table).
+const RUNTIME: BindgenCrate = BindgenCrate {
+    package: "worker-runtime",
+    threads: true,
+    target_dir: "wasm-threads",
+    out_dir: "runtime",
+};
+/// The main side of the sync-io channel: no atomics, the page's main thread never blocks.
+const MAIN_CHANNEL: BindgenCrate = BindgenCrate {
+    package: "main-thread-client",
+    threads: false,
+    target_dir: "wasm-main",
+    out_dir: "main",
+};
+
 fn runtime(p: &Paths, force: bool) -> Result {
-    step("runtime: worker-runtime (threaded wasm32) + wasm-bindgen");
-    let sysroot = toolchain_sysroot(NIGHTLY, &nightly_install_line())?;
-    if !sysroot.join("lib/rustlib/src/rust/library/std").is_dir() {
-        bail!("{NIGHTLY} has no rust-src component: run `rustup component add rust-src --toolchain {NIGHTLY}`");
+    step("runtime: worker-runtime (threaded wasm32) + main-thread-client (wasm32) + wasm-bindgen");
+    bindgen_crate(p, force, &RUNTIME)?;
+    bindgen_crate(p, force, &MAIN_CHANNEL)
+}
+
+fn bindgen_crate(p: &Paths, force: bool, c: &BindgenCrate) -> Result {
+    let target_dir = p.target.join(c.target_dir);
+    let mut cargo = Command::new("cargo");
+    if c.threads {
+        let sysroot = toolchain_sysroot(NIGHTLY, &nightly_install_line())?;
+        if !sysroot.join("lib/rustlib/src/rust/library/std").is_dir() {
+            bail!("{NIGHTLY} has no rust-src component: run `rustup component add rust-src --toolchain {NIGHTLY}`");
+        }
+        cargo.arg(format!("+{NIGHTLY}"));
     }
-    // Own target dir: these RUSTFLAGS would otherwise invalidate every native build.
-    let target_dir = p.target.join("wasm-threads");
+    cargo.args([
+        "build",
+        "--release",
+        "-p",
+        c.package,
+        "--target",
+        "wasm32-unknown-unknown",
+    ]);
+    if c.threads {
+        cargo
+            .args(["-Z", "build-std=std,panic_abort"])
+            .env("RUSTFLAGS", RUNTIME_RUSTFLAGS);
+    } else {
+        cargo.env_remove("RUSTFLAGS");
+    }
     // cargo's own fingerprints decide what to recompile: a no-op build takes about a second.
-    run(Command::new("cargo")
-        .arg(format!("+{NIGHTLY}"))
-        .args([
-            "build",
-            "--release",
-            "-p",
-            "worker-runtime",
-            "--target",
-            "wasm32-unknown-unknown",
-        ])
-        .args(["-Z", "build-std=std,panic_abort"])
+    run(cargo
         .env("CARGO_TARGET_DIR", &target_dir)
-        .env("RUSTFLAGS", RUNTIME_RUSTFLAGS)
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
         .current_dir(&p.repo))?;
-    let wasm = target_dir.join("wasm32-unknown-unknown/release/worker_runtime.wasm");
+    let name = c.package.replace('-', "_");
+    let wasm = target_dir.join(format!("wasm32-unknown-unknown/release/{name}.wasm"));
     let wasm_bindgen = ensure_wasm_bindgen(p)?;
-    let out = p.dist.join("runtime");
-    let mut inputs = Fingerprint::new("runtime v1");
+    let out = p.dist.join(c.out_dir);
+    let mut inputs = Fingerprint::new("bindgen v1");
     inputs
         .meta(&wasm)
         .str(WASM_BINDGEN_VERSION)
         .str(&out.to_string_lossy());
-    let stamp = Stamp::new(
-        p,
-        "runtime",
-        &inputs,
-        vec![
-            out.join("worker_runtime.js"),
-            out.join("worker_runtime_bg.wasm"),
-        ],
-    );
+    let outputs = vec![
+        out.join(format!("{name}.js")),
+        out.join(format!("{name}_bg.wasm")),
+    ];
+    let stamp = Stamp::new(p, c.package, &inputs, outputs);
     if stamp.fresh(force) {
-        note("wasm-bindgen: up to date (worker_runtime.wasm unchanged)");
+        note(&format!("wasm-bindgen: up to date ({name}.wasm unchanged)"));
         return Ok(());
     }
     stamp.clear();
@@ -160,7 +199,7 @@ fn runtime(p: &Paths, force: bool) -> Result {
     run(Command::new(&wasm_bindgen)
         .args(["--target", "web", "--out-dir"])
         .arg(&out)
-        .args(["--out-name", "worker_runtime"])
+        .args(["--out-name", &name])
         .arg(&wasm))?;
     stamp.save()
 }

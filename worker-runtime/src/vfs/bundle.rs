@@ -140,7 +140,9 @@ impl Builder {
         if let Some(&id) = self.index.get(path) {
             return match self.nodes[id].kind {
                 FileKind::Directory => Ok(id),
-                _ => Err(format!("stdlib bundle: {path:?} is both a file and a directory")),
+                _ => Err(format!(
+                    "stdlib bundle: {path:?} is both a file and a directory"
+                )),
             };
         }
         let node = Node {
@@ -172,7 +174,10 @@ impl BundleFs {
             nlink: 2,
             body: Body::Dir(BTreeMap::new()),
         };
-        let mut b = Builder { nodes: vec![root], index: HashMap::from([("".into(), 0)]) };
+        let mut b = Builder {
+            nodes: vec![root],
+            index: HashMap::from([("".into(), 0)]),
+        };
         for zip_index in 0..zip.len() {
             let entry = zip
                 .entry(zip_index)
@@ -181,9 +186,16 @@ impl BundleFs {
                 format!("stdlib bundle: undecodable name of entry #{zip_index}: {e}")
             })?;
             // An entry that cannot be addressed (e.g. "../x") is skipped, not served.
-            let Some(comps) = clean_components(&name) else { continue };
-            let Some((last, parents)) = comps.split_last() else { continue };
-            let mtime_ns = entry.last_modified().and_then(dos_time_ns).unwrap_or(ZIP_EPOCH_NS);
+            let Some(comps) = clean_components(&name) else {
+                continue;
+            };
+            let Some((last, parents)) = comps.split_last() else {
+                continue;
+            };
+            let mtime_ns = entry
+                .last_modified()
+                .and_then(dos_time_ns)
+                .unwrap_or(ZIP_EPOCH_NS);
 
             let mut path = String::with_capacity(name.len());
             let mut parent = 0;
@@ -207,13 +219,20 @@ impl BundleFs {
             if b.index.contains_key(path.as_str()) {
                 return Err(format!("stdlib bundle: duplicate entry {path:?}"));
             }
-            let kind = if entry.is_symlink() { FileKind::Symlink } else { FileKind::File };
+            let kind = if entry.is_symlink() {
+                FileKind::Symlink
+            } else {
+                FileKind::File
+            };
             let node = Node {
                 kind,
                 size: entry.size(),
                 mtime_ns,
                 nlink: 1,
-                body: Body::Entry { zip_index, data: OnceLock::new() },
+                body: Body::Entry {
+                    zip_index,
+                    data: OnceLock::new(),
+                },
             };
             b.add(parent, last, &path, node)?;
         }
@@ -278,8 +297,9 @@ impl BundleFs {
     fn decompress(&self, zip_index: usize, size: u64) -> FsResult<Vec<u8>> {
         let mut cursor = Cursor::new(self.bytes.clone());
         let entry = self.zip.entry(zip_index).map_err(|_| FsError::Io)?;
-        let mut reader =
-            entry.with_reader(&mut cursor, ZipReadOptions::new()).map_err(|_| FsError::Io)?;
+        let mut reader = entry
+            .with_reader(&mut cursor, ZipReadOptions::new())
+            .map_err(|_| FsError::Io)?;
         let mut out = Vec::new();
         out.try_reserve_exact(usize::try_from(size).map_err(|_| FsError::Io)?)
             .map_err(|_| FsError::Io)?;
@@ -289,7 +309,8 @@ impl BundleFs {
             return Err(FsError::Io);
         }
         #[cfg(test)]
-        self.decompressions.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.decompressions
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(out)
     }
 
@@ -324,7 +345,10 @@ impl FileSystem for BundleFs {
             return Err(FsError::ReadOnly);
         }
         let data = self.contents(id)?;
-        Ok(Arc::new(BundleFile { data, meta: self.metadata(id) }))
+        Ok(Arc::new(BundleFile {
+            data,
+            meta: self.metadata(id),
+        }))
     }
 
     fn read_dir(&self, path: &str) -> FsResult<Vec<DirEntry>> {
@@ -429,8 +453,13 @@ mod tests {
     use zip::write::SimpleFileOptions;
     use zip::CompressionMethod;
 
-    const READ: OpenOptions =
-        OpenOptions { read: true, write: false, create: false, exclusive: false, truncate: false };
+    const READ: OpenOptions = OpenOptions {
+        read: true,
+        write: false,
+        create: false,
+        exclusive: false,
+        truncate: false,
+    };
 
     const MOD_PY: &[u8] = b"def f():\n    return 'deflated module body, long enough to compress'\n";
     const STORED: &[u8] = b"STORED-ENTRY-CONTENT-0123456789";
@@ -462,7 +491,11 @@ mod tests {
     }
 
     fn names(fs: &BundleFs, dir: &str) -> Vec<String> {
-        fs.read_dir(dir).unwrap().into_iter().map(|e| e.name).collect()
+        fs.read_dir(dir)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.name)
+            .collect()
     }
 
     #[test]
@@ -501,8 +534,15 @@ mod tests {
         assert_eq!(m.size, MOD_PY.len() as u64);
         // 2020-01-02T03:04:06Z
         assert_eq!(m.mtime_ns, 1_577_934_246 * 1_000_000_000);
-        assert_eq!(fs.lstat("pkg/sub/mod.py").unwrap().size, STORED.len() as u64);
-        assert_eq!(fs.decompressions.load(Ordering::Relaxed), 0, "stat must not decompress");
+        assert_eq!(
+            fs.lstat("pkg/sub/mod.py").unwrap().size,
+            STORED.len() as u64
+        );
+        assert_eq!(
+            fs.decompressions.load(Ordering::Relaxed),
+            0,
+            "stat must not decompress"
+        );
     }
 
     #[test]
@@ -514,7 +554,11 @@ mod tests {
         assert_eq!(read_all(&*f), MOD_PY);
         let g = fs.open("os.py", READ).unwrap();
         assert_eq!(read_all(&*g), MOD_PY);
-        assert_eq!(fs.decompressions.load(Ordering::Relaxed), 1, "second open must hit the cache");
+        assert_eq!(
+            fs.decompressions.load(Ordering::Relaxed),
+            1,
+            "second open must hit the cache"
+        );
         assert_eq!(read_all(&*fs.open("pkg/sub/mod.py", READ).unwrap()), STORED);
         assert_eq!(fs.decompressions.load(Ordering::Relaxed), 2);
 
@@ -538,13 +582,22 @@ mod tests {
     #[test]
     fn everything_that_writes_is_read_only() {
         let fs = BundleFs::new(sample_zip()).unwrap();
-        let w = OpenOptions { write: true, ..READ };
+        let w = OpenOptions {
+            write: true,
+            ..READ
+        };
         assert_eq!(fs.open("os.py", w).err(), Some(FsError::ReadOnly));
-        let create = OpenOptions { create: true, ..READ };
+        let create = OpenOptions {
+            create: true,
+            ..READ
+        };
         assert_eq!(fs.open("new.py", create).err(), Some(FsError::ReadOnly));
         // opening an existing file with create (but not exclusive) is just a read
         assert!(fs.open("os.py", create).is_ok());
-        let excl = OpenOptions { exclusive: true, ..create };
+        let excl = OpenOptions {
+            exclusive: true,
+            ..create
+        };
         assert_eq!(fs.open("os.py", excl).err(), Some(FsError::AlreadyExists));
         assert_eq!(fs.open("missing.py", READ).err(), Some(FsError::NotFound));
         assert_eq!(fs.open("pkg", READ).err(), Some(FsError::IsADirectory));
@@ -557,21 +610,32 @@ mod tests {
         assert_eq!(fs.rename("os.py", "x.py"), Err(FsError::ReadOnly));
         assert_eq!(fs.symlink("os.py", "l"), Err(FsError::ReadOnly));
         assert_eq!(fs.hard_link("os.py", "l"), Err(FsError::ReadOnly));
-        assert_eq!(fs.set_times("os.py", TimeChange::Now, TimeChange::Now), Err(FsError::ReadOnly));
+        assert_eq!(
+            fs.set_times("os.py", TimeChange::Now, TimeChange::Now),
+            Err(FsError::ReadOnly)
+        );
 
         let f = fs.open("os.py", READ).unwrap();
         assert_eq!(f.write_at(b"x", 0), Err(FsError::ReadOnly));
         assert_eq!(f.append(b"x"), Err(FsError::ReadOnly));
         assert_eq!(f.set_len(0), Err(FsError::ReadOnly));
-        assert_eq!(f.set_times(TimeChange::Now, TimeChange::Keep), Err(FsError::ReadOnly));
+        assert_eq!(
+            f.set_times(TimeChange::Now, TimeChange::Keep),
+            Err(FsError::ReadOnly)
+        );
         assert_eq!(read_all(&*f), MOD_PY);
         assert!(fs.lstat("new.py").is_err());
     }
 
     #[test]
     fn not_a_zip_is_a_clear_error() {
-        let err = BundleFs::new(b"definitely not a zip archive".to_vec()).err().unwrap();
-        assert!(err.starts_with("stdlib bundle is not a valid zip archive: "), "{err}");
+        let err = BundleFs::new(b"definitely not a zip archive".to_vec())
+            .err()
+            .unwrap();
+        assert!(
+            err.starts_with("stdlib bundle is not a valid zip archive: "),
+            "{err}"
+        );
         assert!(BundleFs::new(Vec::new()).is_err());
     }
 
@@ -614,7 +678,10 @@ mod tests {
         };
         assert_eq!(t(1980, 1, 1, 0, 0, 0), Some(ZIP_EPOCH_NS));
         assert_eq!(t(2000, 3, 1, 0, 0, 0), Some(951_868_800 * 1_000_000_000));
-        assert_eq!(t(2024, 2, 29, 23, 59, 58), Some(1_709_251_198 * 1_000_000_000));
+        assert_eq!(
+            t(2024, 2, 29, 23, 59, 58),
+            Some(1_709_251_198 * 1_000_000_000)
+        );
     }
 
     #[test]
@@ -623,7 +690,9 @@ mod tests {
         let o = SimpleFileOptions::default();
         w.start_file("a", o).unwrap();
         w.start_file("a/b", o).unwrap();
-        let err = BundleFs::new(w.finish().unwrap().into_inner()).err().unwrap();
+        let err = BundleFs::new(w.finish().unwrap().into_inner())
+            .err()
+            .unwrap();
         assert!(err.contains("\"a\""), "{err}");
     }
 }

@@ -101,7 +101,8 @@ fn resize(data: &mut Vec<u8>, len: u64) -> FsResult<()> {
     // hold is an invalid argument, like a negative offset.
     let len = usize::try_from(len).map_err(|_| FsError::InvalidInput)?;
     if len > data.len() {
-        data.try_reserve(len - data.len()).map_err(|_| FsError::Io)?;
+        data.try_reserve(len - data.len())
+            .map_err(|_| FsError::Io)?;
     }
     data.resize(len, 0);
     Ok(())
@@ -171,7 +172,11 @@ impl MemFs {
                 content: Content::Dir(BTreeMap::new()),
             }),
         });
-        MemFs { ns: RwLock::new(()), root, next_ino: AtomicU64::new(2) }
+        MemFs {
+            ns: RwLock::new(()),
+            root,
+            next_ino: AtomicU64::new(2),
+        }
     }
 
     /// Seeding helper: writes `bytes` to `path` (relative to this file system's root; a leading
@@ -181,7 +186,12 @@ impl MemFs {
         if let Some(i) = path.rfind('/') {
             self.create_dir_all(&path[..i])?;
         }
-        let opts = OpenOptions { write: true, create: true, truncate: true, ..Default::default() };
+        let opts = OpenOptions {
+            write: true,
+            create: true,
+            truncate: true,
+            ..Default::default()
+        };
         let file = self.open(path, opts)?;
         file.write_at(bytes, 0)?;
         Ok(())
@@ -194,7 +204,10 @@ impl MemFs {
         if path.is_empty() {
             return Ok(());
         }
-        for (i, _) in path.match_indices('/').chain(std::iter::once((path.len(), ""))) {
+        for (i, _) in path
+            .match_indices('/')
+            .chain(std::iter::once((path.len(), "")))
+        {
             let prefix = &path[..i];
             match self.create_dir(prefix) {
                 Ok(()) => {}
@@ -279,7 +292,9 @@ impl MemFs {
         let now = realtime_ns();
         let is_dir = node.kind == FileKind::Directory;
         let mut st = lock(parent);
-        let Content::Dir(entries) = &mut st.content else { return Err(FsError::NotADirectory) };
+        let Content::Dir(entries) = &mut st.content else {
+            return Err(FsError::NotADirectory);
+        };
         if entries.contains_key(name) {
             return Err(FsError::AlreadyExists);
         }
@@ -312,7 +327,11 @@ impl MemFs {
             st.mtime_ns = now;
             st.ctime_ns = now;
         }
-        Ok(Arc::new(MemFile { node, read: opts.read, write: opts.write }))
+        Ok(Arc::new(MemFile {
+            node,
+            read: opts.read,
+            write: opts.write,
+        }))
     }
 }
 
@@ -346,7 +365,11 @@ impl FileSystem for MemFs {
         }
         let node = self.new_node(FileKind::File, Content::File(Vec::new()));
         self.insert_new(&parent, name, node.clone())?;
-        Ok(Arc::new(MemFile { node, read: opts.read, write: opts.write }))
+        Ok(Arc::new(MemFile {
+            node,
+            read: opts.read,
+            write: opts.write,
+        }))
     }
 
     fn read_dir(&self, path: &str) -> FsResult<Vec<DirEntry>> {
@@ -355,10 +378,16 @@ impl FileSystem for MemFs {
         let now = realtime_ns();
         let mut st = lock(&node);
         st.atime_ns = now;
-        let Content::Dir(entries) = &st.content else { return Err(FsError::NotADirectory) };
+        let Content::Dir(entries) = &st.content else {
+            return Err(FsError::NotADirectory);
+        };
         Ok(entries
             .iter()
-            .map(|(name, child)| DirEntry { name: name.clone(), kind: child.kind, ino: child.ino })
+            .map(|(name, child)| DirEntry {
+                name: name.clone(),
+                kind: child.kind,
+                ino: child.ino,
+            })
             .collect())
     }
 
@@ -477,14 +506,21 @@ impl FileSystem for MemFs {
             if src_is_dir && !same_parent {
                 st.nlink += 1;
             }
-            if replaced.as_ref().is_some_and(|d| d.kind == FileKind::Directory) {
+            if replaced
+                .as_ref()
+                .is_some_and(|d| d.kind == FileKind::Directory)
+            {
                 st.nlink = st.nlink.saturating_sub(1);
             }
             touch_dir(&mut st, now);
         }
         if let Some(dst) = replaced {
             let mut st = lock(&dst);
-            st.nlink = if dst.kind == FileKind::Directory { 0 } else { st.nlink.saturating_sub(1) };
+            st.nlink = if dst.kind == FileKind::Directory {
+                0
+            } else {
+                st.nlink.saturating_sub(1)
+            };
             st.ctime_ns = now;
         }
         src.touch_ctime(now);
@@ -576,7 +612,9 @@ impl OpenFile for MemFile {
         let now = realtime_ns();
         let mut st = lock(&self.node);
         st.atime_ns = now;
-        let Content::File(data) = &st.content else { return Err(FsError::IsADirectory) };
+        let Content::File(data) = &st.content else {
+            return Err(FsError::IsADirectory);
+        };
         let start = match usize::try_from(offset) {
             Ok(o) if o < data.len() => o,
             _ => return Ok(0),
@@ -591,10 +629,14 @@ impl OpenFile for MemFile {
         if data.is_empty() {
             return Ok(0);
         }
-        let end = offset.checked_add(data.len() as u64).ok_or(FsError::InvalidInput)?;
+        let end = offset
+            .checked_add(data.len() as u64)
+            .ok_or(FsError::InvalidInput)?;
         let now = realtime_ns();
         let mut st = lock(&self.node);
-        let Content::File(bytes) = &mut st.content else { return Err(FsError::IsADirectory) };
+        let Content::File(bytes) = &mut st.content else {
+            return Err(FsError::IsADirectory);
+        };
         if end > bytes.len() as u64 {
             resize(bytes, end)?;
         }
@@ -610,7 +652,9 @@ impl OpenFile for MemFile {
         self.check_write()?;
         let now = realtime_ns();
         let mut st = lock(&self.node);
-        let Content::File(bytes) = &mut st.content else { return Err(FsError::IsADirectory) };
+        let Content::File(bytes) = &mut st.content else {
+            return Err(FsError::IsADirectory);
+        };
         if data.is_empty() {
             return Ok(bytes.len() as u64);
         }
@@ -630,7 +674,9 @@ impl OpenFile for MemFile {
         self.check_write()?;
         let now = realtime_ns();
         let mut st = lock(&self.node);
-        let Content::File(bytes) = &mut st.content else { return Err(FsError::IsADirectory) };
+        let Content::File(bytes) = &mut st.content else {
+            return Err(FsError::IsADirectory);
+        };
         resize(bytes, len)?;
         if (len as usize) < bytes.capacity() / 2 {
             bytes.shrink_to_fit();
@@ -650,12 +696,27 @@ impl OpenFile for MemFile {
 mod tests {
     use super::*;
 
-    const RW: OpenOptions =
-        OpenOptions { read: true, write: true, create: false, exclusive: false, truncate: false };
-    const CREATE: OpenOptions =
-        OpenOptions { read: true, write: true, create: true, exclusive: false, truncate: false };
-    const RO: OpenOptions =
-        OpenOptions { read: true, write: false, create: false, exclusive: false, truncate: false };
+    const RW: OpenOptions = OpenOptions {
+        read: true,
+        write: true,
+        create: false,
+        exclusive: false,
+        truncate: false,
+    };
+    const CREATE: OpenOptions = OpenOptions {
+        read: true,
+        write: true,
+        create: true,
+        exclusive: false,
+        truncate: false,
+    };
+    const RO: OpenOptions = OpenOptions {
+        read: true,
+        write: false,
+        create: false,
+        exclusive: false,
+        truncate: false,
+    };
 
     fn read_all(f: &dyn OpenFile) -> Vec<u8> {
         let mut out = vec![0; f.metadata().unwrap().size as usize];
@@ -665,7 +726,11 @@ mod tests {
     }
 
     fn names(fs: &MemFs, dir: &str) -> Vec<String> {
-        fs.read_dir(dir).unwrap().into_iter().map(|e| e.name).collect()
+        fs.read_dir(dir)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.name)
+            .collect()
     }
 
     /// A time far in the past, so "the operation moved this timestamp" is unambiguous even
@@ -673,7 +738,8 @@ mod tests {
     const OLD: u64 = 1_000_000_000;
 
     fn age(fs: &MemFs, path: &str) {
-        fs.set_times(path, TimeChange::Set(OLD), TimeChange::Set(OLD)).unwrap();
+        fs.set_times(path, TimeChange::Set(OLD), TimeChange::Set(OLD))
+            .unwrap();
     }
 
     #[test]
@@ -688,18 +754,27 @@ mod tests {
         let g = fs.open("a", CREATE).unwrap();
         assert_eq!(read_all(&*g), b"hello");
 
-        let excl = OpenOptions { exclusive: true, ..CREATE };
+        let excl = OpenOptions {
+            exclusive: true,
+            ..CREATE
+        };
         assert_eq!(fs.open("a", excl).err(), Some(FsError::AlreadyExists));
         assert!(fs.open("b", excl).is_ok());
 
-        let trunc = OpenOptions { truncate: true, ..RW };
+        let trunc = OpenOptions {
+            truncate: true,
+            ..RW
+        };
         fs.open("a", trunc).unwrap();
         assert_eq!(fs.lstat("a").unwrap().size, 0);
         // the earlier handle sees the truncation: same inode
         assert_eq!(f.metadata().unwrap().size, 0);
 
         // truncate needs write
-        let bad = OpenOptions { truncate: true, ..RO };
+        let bad = OpenOptions {
+            truncate: true,
+            ..RO
+        };
         assert_eq!(fs.open("a", bad).err(), Some(FsError::InvalidInput));
 
         fs.create_dir("d").unwrap();
@@ -717,7 +792,15 @@ mod tests {
         assert_eq!(ro.write_at(b"x", 0), Err(FsError::PermissionDenied));
         assert_eq!(ro.append(b"x"), Err(FsError::PermissionDenied));
         assert_eq!(ro.set_len(0), Err(FsError::PermissionDenied));
-        let wo = fs.open("f", OpenOptions { write: true, ..Default::default() }).unwrap();
+        let wo = fs
+            .open(
+                "f",
+                OpenOptions {
+                    write: true,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
         assert_eq!(wo.read_at(&mut [0; 3], 0), Err(FsError::PermissionDenied));
     }
 
@@ -766,7 +849,10 @@ mod tests {
         assert_eq!(data.len(), 4 * 200 * 8);
         // no record was torn or overwritten
         for chunk in data.chunks(8) {
-            assert!(chunk.iter().all(|&b| b == chunk[0]), "torn append: {chunk:?}");
+            assert!(
+                chunk.iter().all(|&b| b == chunk[0]),
+                "torn append: {chunk:?}"
+            );
         }
     }
 
@@ -866,7 +952,10 @@ mod tests {
         let dir = entries.iter().find(|e| e.name == "dir").unwrap();
         assert_eq!(dir.kind, FileKind::Directory);
         assert_eq!(dir.ino, fs.lstat("dir").unwrap().ino);
-        assert_eq!(entries.iter().find(|e| e.name == "link").unwrap().kind, FileKind::Symlink);
+        assert_eq!(
+            entries.iter().find(|e| e.name == "link").unwrap().kind,
+            FileKind::Symlink
+        );
         assert_eq!(fs.read_dir("alpha").err(), Some(FsError::NotADirectory));
         assert_eq!(fs.read_dir("missing").err(), Some(FsError::NotFound));
     }
@@ -1037,10 +1126,12 @@ mod tests {
     fn set_times_now_set_keep() {
         let fs = MemFs::new();
         fs.write_file("f", b"").unwrap();
-        fs.set_times("f", TimeChange::Set(5), TimeChange::Set(7)).unwrap();
+        fs.set_times("f", TimeChange::Set(5), TimeChange::Set(7))
+            .unwrap();
         let m = fs.lstat("f").unwrap();
         assert_eq!((m.atime_ns, m.mtime_ns), (5, 7));
-        fs.set_times("f", TimeChange::Keep, TimeChange::Now).unwrap();
+        fs.set_times("f", TimeChange::Keep, TimeChange::Now)
+            .unwrap();
         let m = fs.lstat("f").unwrap();
         assert_eq!(m.atime_ns, 5);
         assert!(m.mtime_ns > 7);
@@ -1049,7 +1140,10 @@ mod tests {
         let m = fs.lstat("f").unwrap();
         assert_eq!(m.atime_ns, 11);
         assert!(m.mtime_ns > 7);
-        assert_eq!(fs.set_times("nope", TimeChange::Now, TimeChange::Now), Err(FsError::NotFound));
+        assert_eq!(
+            fs.set_times("nope", TimeChange::Now, TimeChange::Now),
+            Err(FsError::NotFound)
+        );
     }
 
     #[test]
@@ -1092,11 +1186,17 @@ mod tests {
         fs.create_dir_all("/home/user/").unwrap();
         fs.create_dir_all("home/user").unwrap();
         fs.write_file("/tmp/deep/file.txt", b"seed").unwrap();
-        assert_eq!(read_all(&*fs.open("tmp/deep/file.txt", RO).unwrap()), b"seed");
+        assert_eq!(
+            read_all(&*fs.open("tmp/deep/file.txt", RO).unwrap()),
+            b"seed"
+        );
         fs.write_file("tmp/deep/file.txt", b"s").unwrap();
         assert_eq!(read_all(&*fs.open("tmp/deep/file.txt", RO).unwrap()), b"s");
         assert_eq!(names(&fs, ""), ["home", "tmp"]);
-        assert_eq!(fs.create_dir_all("tmp/deep/file.txt/x"), Err(FsError::NotADirectory));
+        assert_eq!(
+            fs.create_dir_all("tmp/deep/file.txt/x"),
+            Err(FsError::NotADirectory)
+        );
     }
 
     #[test]

@@ -15,10 +15,12 @@
 mod bundle;
 mod mem;
 mod mount;
+mod page;
 
 pub use bundle::BundleFs;
 pub use mem::MemFs;
 pub use mount::{Resolved, Vfs};
+pub use page::{PageFs, PageTransport};
 
 use std::sync::Arc;
 
@@ -46,6 +48,13 @@ pub enum FsError {
     /// The directory or file is in use in a way that forbids the operation (e.g. removing a
     /// mount point).
     Busy,
+    /// The backend is out of space (a page's storage quota).
+    NoSpace,
+    /// The file would exceed what the backend can hold.
+    FileTooLarge,
+    /// A blocking request to the page was interrupted (Ctrl-C): the guest retries or raises
+    /// `KeyboardInterrupt`.
+    Interrupted,
     /// The backend's data is damaged (a corrupt bundle entry) or its host failed.
     Io,
 }
@@ -136,6 +145,11 @@ pub trait OpenFile: Send + Sync {
     fn set_len(&self, len: u64) -> FsResult<()>;
     fn set_times(&self, atime: TimeChange, mtime: TimeChange) -> FsResult<()>;
     fn sync(&self) -> FsResult<()> {
+        Ok(())
+    }
+    /// The last descriptor of this file is being closed: the place to write back a cached
+    /// copy and report failure to `close()`.
+    fn close(&self) -> FsResult<()> {
         Ok(())
     }
 }

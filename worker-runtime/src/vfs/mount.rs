@@ -127,7 +127,11 @@ impl<'t> Walk<'t> {
             table,
             abs: String::new(),
             comps: Vec::new(),
-            root: Frame { depth: 0, prefix: 0, mount: &table.root },
+            root: Frame {
+                depth: 0,
+                prefix: 0,
+                mount: &table.root,
+            },
             mounts: Vec::new(),
         }
     }
@@ -147,7 +151,11 @@ impl<'t> Walk<'t> {
         let trie = parent_trie.and_then(|t| self.table.nodes[t].children.get(name).copied());
         self.comps.push(Comp { start, trie });
         if let Some(mount) = trie.and_then(|t| self.table.nodes[t].mount.as_ref()) {
-            self.mounts.push(Frame { depth: self.comps.len(), prefix: self.abs.len(), mount });
+            self.mounts.push(Frame {
+                depth: self.comps.len(),
+                prefix: self.abs.len(),
+                mount,
+            });
         }
     }
 
@@ -155,7 +163,11 @@ impl<'t> Walk<'t> {
     fn pop(&mut self) {
         if let Some(c) = self.comps.pop() {
             self.abs.truncate(c.start);
-            while self.mounts.last().is_some_and(|m| m.depth > self.comps.len()) {
+            while self
+                .mounts
+                .last()
+                .is_some_and(|m| m.depth > self.comps.len())
+            {
                 self.mounts.pop();
             }
         }
@@ -187,7 +199,11 @@ impl<'t> Walk<'t> {
             fs: top.mount.fs.clone(),
             rel: self.rel().to_owned(),
             dev: top.mount.dev,
-            abs: if self.abs.is_empty() { "/".to_owned() } else { self.abs },
+            abs: if self.abs.is_empty() {
+                "/".to_owned()
+            } else {
+                self.abs
+            },
         }
     }
 }
@@ -203,9 +219,14 @@ fn check_component(name: &str) -> FsResult<()> {
 impl Vfs {
     /// A tree with `root` at `/` (device 0) and nothing mounted on it.
     pub fn new(root: Arc<dyn FileSystem>) -> Vfs {
-        let table =
-            MountTable { root: Mount { fs: root, dev: 0 }, nodes: vec![TrieNode::default()] };
-        Vfs { table: RwLock::new(Arc::new(table)), next_dev: AtomicU64::new(1) }
+        let table = MountTable {
+            root: Mount { fs: root, dev: 0 },
+            nodes: vec![TrieNode::default()],
+        };
+        Vfs {
+            table: RwLock::new(Arc::new(table)),
+            next_dev: AtomicU64::new(1),
+        }
     }
 
     fn table(&self) -> Arc<MountTable> {
@@ -275,7 +296,9 @@ impl Vfs {
     /// True if a mount point lies strictly below canonical `abs`.
     fn has_mount_below(&self, abs: &str) -> bool {
         let table = self.table();
-        table.node(abs).is_some_and(|n| !table.nodes[n].children.is_empty())
+        table
+            .node(abs)
+            .is_some_and(|n| !table.nodes[n].children.is_empty())
     }
 
     /// Resolves `path` (absolute; or relative to the canonical absolute directory `base`) to
@@ -419,7 +442,13 @@ impl Vfs {
     /// Reads the whole file at `abs` (symlinks followed).
     pub fn read_file(&self, abs: &str) -> FsResult<Vec<u8>> {
         let r = self.resolve("/", abs, true)?;
-        let file = r.fs.open(&r.rel, OpenOptions { read: true, ..Default::default() })?;
+        let file = r.fs.open(
+            &r.rel,
+            OpenOptions {
+                read: true,
+                ..Default::default()
+            },
+        )?;
         let size = usize::try_from(file.metadata()?.size).map_err(|_| FsError::InvalidInput)?;
         let mut out = Vec::new();
         out.try_reserve(size).map_err(|_| FsError::Io)?;
@@ -444,7 +473,12 @@ impl Vfs {
     /// or truncating it. The parent directory must exist.
     pub fn write_file(&self, abs: &str, data: &[u8]) -> FsResult<()> {
         let r = self.resolve("/", abs, true)?;
-        let opts = OpenOptions { write: true, create: true, truncate: true, ..Default::default() };
+        let opts = OpenOptions {
+            write: true,
+            create: true,
+            truncate: true,
+            ..Default::default()
+        };
         let file: Arc<dyn OpenFile> = r.fs.open(&r.rel, opts)?;
         let mut written = 0;
         while written < data.len() {
@@ -503,7 +537,10 @@ mod tests {
         let f = fixture();
         f.tmp.create_dir("x").unwrap();
         let r = f.vfs.resolve("/", "/tmp/x/y", true).unwrap();
-        assert_eq!((r.abs.as_str(), r.rel.as_str(), r.dev), ("/tmp/x/y", "x/y", 1));
+        assert_eq!(
+            (r.abs.as_str(), r.rel.as_str(), r.dev),
+            ("/tmp/x/y", "x/y", 1)
+        );
         assert!(same_fs(&r.fs, &f.tmp));
 
         let r = f.vfs.resolve("/", "/tmp", false).unwrap();
@@ -527,7 +564,13 @@ mod tests {
     #[test]
     fn mount_points_are_listed_and_chains_created() {
         let f = fixture();
-        let names: Vec<_> = f.root.read_dir("").unwrap().into_iter().map(|e| e.name).collect();
+        let names: Vec<_> = f
+            .root
+            .read_dir("")
+            .unwrap()
+            .into_iter()
+            .map(|e| e.name)
+            .collect();
         assert_eq!(names, ["home", "tmp"]);
         // a nested mount creates its directory in the file system that contains it
         f.vfs.mount("/tmp/a/b", Arc::new(MemFs::new())).unwrap();
@@ -537,8 +580,14 @@ mod tests {
         assert_eq!(f.vfs.resolve("/", "/tmp/a/c", true).unwrap().dev, 1);
 
         f.root.write_file("file", b"").unwrap();
-        assert_eq!(f.vfs.mount("/file/x", Arc::new(MemFs::new())), Err(FsError::NotADirectory));
-        assert_eq!(f.vfs.mount("rel", Arc::new(MemFs::new())), Err(FsError::InvalidInput));
+        assert_eq!(
+            f.vfs.mount("/file/x", Arc::new(MemFs::new())),
+            Err(FsError::NotADirectory)
+        );
+        assert_eq!(
+            f.vfs.mount("rel", Arc::new(MemFs::new())),
+            Err(FsError::InvalidInput)
+        );
     }
 
     #[test]
@@ -557,7 +606,9 @@ mod tests {
     #[test]
     fn is_mount_point() {
         let f = fixture();
-        f.vfs.mount("/home/user/mnt", Arc::new(MemFs::new())).unwrap();
+        f.vfs
+            .mount("/home/user/mnt", Arc::new(MemFs::new()))
+            .unwrap();
         assert!(f.vfs.is_mount_point("/"));
         assert!(f.vfs.is_mount_point("/tmp"));
         assert!(f.vfs.is_mount_point("/home/user/mnt"));
@@ -573,14 +624,23 @@ mod tests {
         f.root.create_dir("home/user/docs").unwrap();
         let r = vfs.resolve("/home/user", "docs/./a.txt", true).unwrap();
         assert_eq!(r.abs, "/home/user/docs/a.txt");
-        assert_eq!(vfs.resolve("/home/user", ".", true).unwrap().abs, "/home/user");
+        assert_eq!(
+            vfs.resolve("/home/user", ".", true).unwrap().abs,
+            "/home/user"
+        );
         assert_eq!(vfs.resolve("/home/user", "..", true).unwrap().abs, "/home");
-        assert_eq!(vfs.resolve("/home/user", "../../../..", true).unwrap().abs, "/");
+        assert_eq!(
+            vfs.resolve("/home/user", "../../../..", true).unwrap().abs,
+            "/"
+        );
         assert_eq!(abs(vfs, "/.."), "/");
         assert_eq!(abs(vfs, "//home///user/"), "/home/user");
         // ".." out of a mount lands back in the root fs
         let r = vfs.resolve("/tmp", "../home", true).unwrap();
-        assert_eq!((r.abs.as_str(), r.rel.as_str(), r.dev), ("/home", "home", 0));
+        assert_eq!(
+            (r.abs.as_str(), r.rel.as_str(), r.dev),
+            ("/home", "home", 0)
+        );
         let r = vfs.resolve("/", "/tmp/../tmp/q", true).unwrap();
         assert_eq!((r.rel.as_str(), r.dev), ("q", 1));
         // an absolute path ignores base
@@ -595,7 +655,10 @@ mod tests {
         f.vfs.write_file("/home/user/f", b"").unwrap();
         // missing last: fine, returns the would-be path
         let r = f.vfs.resolve("/", "/home/user/new", true).unwrap();
-        assert_eq!((r.abs.as_str(), r.rel.as_str()), ("/home/user/new", "home/user/new"));
+        assert_eq!(
+            (r.abs.as_str(), r.rel.as_str()),
+            ("/home/user/new", "home/user/new")
+        );
         assert_eq!(err(&f.vfs, "/", "/home/nobody/x"), FsError::NotFound);
         assert_eq!(err(&f.vfs, "/", "/home/user/f/x"), FsError::NotADirectory);
         // "missing/." and "missing/.." need "missing" to exist
@@ -611,7 +674,10 @@ mod tests {
         f.root.symlink("/home/user", "home/link").unwrap();
         f.root.symlink("user/f", "home/flink").unwrap();
         assert_eq!(err(&f.vfs, "/", "/home/user/f/"), FsError::NotADirectory);
-        assert_eq!(f.vfs.resolve("/", "/home/user/f/", false).unwrap_err(), FsError::NotADirectory);
+        assert_eq!(
+            f.vfs.resolve("/", "/home/user/f/", false).unwrap_err(),
+            FsError::NotADirectory
+        );
         // a missing target with a trailing slash is fine (mkdir "new/")
         assert_eq!(abs(&f.vfs, "/home/user/new/"), "/home/user/new");
         assert_eq!(abs(&f.vfs, "/home/user/"), "/home/user");
@@ -620,7 +686,10 @@ mod tests {
         assert_eq!(r.abs, "/home/user");
         let r = f.vfs.resolve("/", "/home/link", false).unwrap();
         assert_eq!(r.abs, "/home/link");
-        assert_eq!(f.vfs.resolve("/", "/home/flink/", false).unwrap_err(), FsError::NotADirectory);
+        assert_eq!(
+            f.vfs.resolve("/", "/home/flink/", false).unwrap_err(),
+            FsError::NotADirectory
+        );
     }
 
     #[test]
@@ -632,7 +701,10 @@ mod tests {
         f.vfs.write_file("/tmp/sub/deep/file", b"hi").unwrap();
 
         let r = f.vfs.resolve("/", "/home/user/abs/deep", true).unwrap();
-        assert_eq!((r.abs.as_str(), r.rel.as_str(), r.dev), ("/tmp/sub/deep", "sub/deep", 1));
+        assert_eq!(
+            (r.abs.as_str(), r.rel.as_str(), r.dev),
+            ("/tmp/sub/deep", "sub/deep", 1)
+        );
         assert_eq!(abs(&f.vfs, "/home/user/rel/file"), "/tmp/sub/deep/file");
         assert_eq!(f.vfs.read_file("/home/user/rel/file").unwrap(), b"hi");
         // ".." after a link is taken from where the link led, not from the link's parent
@@ -641,13 +713,24 @@ mod tests {
 
         // not following the last component: the link itself
         let r = f.vfs.resolve("/", "/home/user/abs", false).unwrap();
-        assert_eq!((r.abs.as_str(), r.rel.as_str(), r.dev), ("/home/user/abs", "home/user/abs", 0));
+        assert_eq!(
+            (r.abs.as_str(), r.rel.as_str(), r.dev),
+            ("/home/user/abs", "home/user/abs", 0)
+        );
         assert_eq!(r.fs.lstat(&r.rel).unwrap().kind, FileKind::Symlink);
         // but intermediate links are always followed
-        assert_eq!(f.vfs.resolve("/", "/home/user/abs/deep", false).unwrap().dev, 1);
+        assert_eq!(
+            f.vfs
+                .resolve("/", "/home/user/abs/deep", false)
+                .unwrap()
+                .dev,
+            1
+        );
 
         // a dangling link resolves (when followed) to where its target would be created
-        f.root.symlink("/tmp/newfile", "home/user/dangling").unwrap();
+        f.root
+            .symlink("/tmp/newfile", "home/user/dangling")
+            .unwrap();
         let r = f.vfs.resolve("/", "/home/user/dangling", true).unwrap();
         assert_eq!((r.abs.as_str(), r.dev), ("/tmp/newfile", 1));
         f.vfs.write_file("/home/user/dangling", b"made").unwrap();
@@ -670,7 +753,9 @@ mod tests {
         f.root.create_dir("chain").unwrap();
         f.root.write_file("chain/l0", b"end").unwrap();
         for i in 1..=41 {
-            f.root.symlink(&format!("l{}", i - 1), &format!("chain/l{i}")).unwrap();
+            f.root
+                .symlink(&format!("l{}", i - 1), &format!("chain/l{i}"))
+                .unwrap();
         }
         assert_eq!(f.vfs.read_file("/chain/l40").unwrap(), b"end");
         assert_eq!(err(&f.vfs, "/", "/chain/l41"), FsError::Loop);
@@ -680,9 +765,18 @@ mod tests {
     fn long_names_and_nul() {
         let f = fixture();
         let long = "n".repeat(256);
-        assert_eq!(err(&f.vfs, "/", &format!("/tmp/{long}")), FsError::NameTooLong);
-        assert_eq!(err(&f.vfs, "/", &format!("/{long}/x")), FsError::NameTooLong);
-        assert!(f.vfs.resolve("/", &format!("/tmp/{}", "n".repeat(255)), true).is_ok());
+        assert_eq!(
+            err(&f.vfs, "/", &format!("/tmp/{long}")),
+            FsError::NameTooLong
+        );
+        assert_eq!(
+            err(&f.vfs, "/", &format!("/{long}/x")),
+            FsError::NameTooLong
+        );
+        assert!(f
+            .vfs
+            .resolve("/", &format!("/tmp/{}", "n".repeat(255)), true)
+            .is_ok());
         assert_eq!(err(&f.vfs, "/", "/tmp/a\0b"), FsError::InvalidInput);
         assert_eq!(err(&f.vfs, "/tmp\0", "x"), FsError::InvalidInput);
     }
@@ -709,17 +803,31 @@ mod tests {
     #[test]
     fn mount_points_are_busy() {
         let f = fixture();
-        f.vfs.mount("/home/user/mnt", Arc::new(MemFs::new())).unwrap();
+        f.vfs
+            .mount("/home/user/mnt", Arc::new(MemFs::new()))
+            .unwrap();
         let res = |p: &str| f.vfs.resolve("/", p, false).unwrap();
         assert_eq!(f.vfs.remove_dir(&res("/tmp")), Err(FsError::Busy));
         assert_eq!(f.vfs.remove_dir(&res("/")), Err(FsError::Busy));
-        assert_eq!(f.vfs.rename(&res("/tmp"), &res("/tmp2")), Err(FsError::Busy));
+        assert_eq!(
+            f.vfs.rename(&res("/tmp"), &res("/tmp2")),
+            Err(FsError::Busy)
+        );
         f.root.create_dir("empty").unwrap();
-        assert_eq!(f.vfs.rename(&res("/empty"), &res("/tmp")), Err(FsError::Busy));
+        assert_eq!(
+            f.vfs.rename(&res("/empty"), &res("/tmp")),
+            Err(FsError::Busy)
+        );
         // a directory holding a mount point cannot move either
-        assert_eq!(f.vfs.rename(&res("/home"), &res("/home2")), Err(FsError::Busy));
+        assert_eq!(
+            f.vfs.rename(&res("/home"), &res("/home2")),
+            Err(FsError::Busy)
+        );
         // ...nor be removed: the mount point's directory is in it
-        assert_eq!(f.vfs.remove_dir(&res("/home/user")), Err(FsError::DirectoryNotEmpty));
+        assert_eq!(
+            f.vfs.remove_dir(&res("/home/user")),
+            Err(FsError::DirectoryNotEmpty)
+        );
         // ordinary directories are unaffected
         f.vfs.remove_dir(&res("/empty")).unwrap();
         assert_eq!(f.root.lstat("empty").err(), Some(FsError::NotFound));
@@ -732,7 +840,10 @@ mod tests {
         f.vfs.write_file("/home/user/a", b"first").unwrap();
         f.vfs.write_file("/home/user/a", b"2nd").unwrap();
         assert_eq!(f.vfs.read_file("/home/user/a").unwrap(), b"2nd");
-        assert_eq!(f.vfs.read_file("/home/user/missing"), Err(FsError::NotFound));
+        assert_eq!(
+            f.vfs.read_file("/home/user/missing"),
+            Err(FsError::NotFound)
+        );
         assert_eq!(f.vfs.read_file("/home/user"), Err(FsError::IsADirectory));
         assert_eq!(f.vfs.write_file("/nodir/a", b""), Err(FsError::NotFound));
         let big: Vec<u8> = (0..100_000u32).map(|i| i as u8).collect();
@@ -750,14 +861,27 @@ mod tests {
         let bytes = w.finish().unwrap().into_inner();
 
         let f = fixture();
-        f.vfs.mount("/usr/lib/python3", Arc::new(BundleFs::new(bytes).unwrap())).unwrap();
-        assert_eq!(f.vfs.read_file("/usr/lib/python3/encodings/utf_8.py").unwrap(), b"# codec");
-        let r = f.vfs.resolve("/usr/lib", "python3/encodings", true).unwrap();
+        f.vfs
+            .mount("/usr/lib/python3", Arc::new(BundleFs::new(bytes).unwrap()))
+            .unwrap();
+        assert_eq!(
+            f.vfs
+                .read_file("/usr/lib/python3/encodings/utf_8.py")
+                .unwrap(),
+            b"# codec"
+        );
+        let r = f
+            .vfs
+            .resolve("/usr/lib", "python3/encodings", true)
+            .unwrap();
         assert_eq!((r.rel.as_str(), r.dev), ("encodings", 2));
         assert_eq!(
             f.vfs.write_file("/usr/lib/python3/encodings/x.py", b""),
             Err(FsError::ReadOnly)
         );
-        assert_eq!(f.root.lstat("usr/lib/python3").unwrap().kind, FileKind::Directory);
+        assert_eq!(
+            f.root.lstat("usr/lib/python3").unwrap().kind,
+            FileKind::Directory
+        );
     }
 }

@@ -16,7 +16,9 @@
 //! `append(hfd, bytes) -> newSize`, `fstat(hfd)`, `ftruncate(hfd, len)`,
 //! `futimes(hfd, atime, mtime)`, `fsync(hfd)`, `close(hfd)`.
 
-use crate::vfs::{DirEntry, FileKind, FileSystem, FsError, FsResult, Metadata, OpenFile, OpenOptions, TimeChange};
+use crate::vfs::{
+    DirEntry, FileKind, FileSystem, FsError, FsResult, Metadata, OpenFile, OpenOptions, TimeChange,
+};
 use js_sys::{Array, Function, Reflect, Uint8Array};
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -31,7 +33,10 @@ pub struct HostFs {
 }
 
 fn map_code(e: &JsValue) -> FsError {
-    let code = Reflect::get(e, &"code".into()).ok().and_then(|c| c.as_string()).unwrap_or_default();
+    let code = Reflect::get(e, &"code".into())
+        .ok()
+        .and_then(|c| c.as_string())
+        .unwrap_or_default();
     match code.as_str() {
         "ENOENT" => FsError::NotFound,
         "EEXIST" => FsError::AlreadyExists,
@@ -55,7 +60,10 @@ fn call(id: usize, method: &str, args: &[JsValue]) -> FsResult<JsValue> {
     REGISTRY.with(|r| {
         let r = r.borrow();
         let obj = r.get(id).ok_or(FsError::Io)?;
-        let f: Function = Reflect::get(obj, &method.into()).map_err(|_| FsError::Io)?.dyn_into().map_err(|_| FsError::Unsupported)?;
+        let f: Function = Reflect::get(obj, &method.into())
+            .map_err(|_| FsError::Io)?
+            .dyn_into()
+            .map_err(|_| FsError::Unsupported)?;
         let args: Array = args.iter().collect();
         f.apply(obj, &args).map_err(|e| map_code(&e))
     })
@@ -137,12 +145,19 @@ impl FileSystem for HostFs {
     }
 
     fn read_dir(&self, path: &str) -> FsResult<Vec<DirEntry>> {
-        let list: Array = self.call("readdir", &[path.into()])?.dyn_into().map_err(|_| FsError::Io)?;
+        let list: Array = self
+            .call("readdir", &[path.into()])?
+            .dyn_into()
+            .map_err(|_| FsError::Io)?;
         let mut out: Vec<DirEntry> = list
             .iter()
             .filter_map(|e| {
                 let e: Array = e.dyn_into().ok()?;
-                Some(DirEntry { name: e.get(0).as_string()?, kind: kind(e.get(1).as_f64()?), ino: e.get(2).as_f64().unwrap_or(0.0) as u64 })
+                Some(DirEntry {
+                    name: e.get(0).as_string()?,
+                    kind: kind(e.get(1).as_f64()?),
+                    ino: e.get(2).as_f64().unwrap_or(0.0) as u64,
+                })
             })
             .collect();
         out.sort_by(|a, b| a.name.cmp(&b.name));
@@ -165,7 +180,9 @@ impl FileSystem for HostFs {
         self.unit("symlink", &[target.into(), path.into()])
     }
     fn read_link(&self, path: &str) -> FsResult<String> {
-        self.call("readlink", &[path.into()])?.as_string().ok_or(FsError::Io)
+        self.call("readlink", &[path.into()])?
+            .as_string()
+            .ok_or(FsError::Io)
     }
     fn hard_link(&self, from: &str, to: &str) -> FsResult<()> {
         self.unit("link", &[from.into(), to.into()])
@@ -182,28 +199,58 @@ struct HostFile {
 
 impl OpenFile for HostFile {
     fn read_at(&self, buf: &mut [u8], offset: u64) -> FsResult<usize> {
-        let v = call(self.fs, "read", &[self.hfd.into(), (buf.len() as f64).into(), (offset as f64).into()])?;
+        let v = call(
+            self.fs,
+            "read",
+            &[
+                self.hfd.into(),
+                (buf.len() as f64).into(),
+                (offset as f64).into(),
+            ],
+        )?;
         let data: Uint8Array = v.dyn_into().map_err(|_| FsError::Io)?;
         let n = (data.length() as usize).min(buf.len());
         data.subarray(0, n as u32).copy_to(&mut buf[..n]);
         Ok(n)
     }
     fn write_at(&self, data: &[u8], offset: u64) -> FsResult<usize> {
-        let v = call(self.fs, "write", &[self.hfd.into(), Uint8Array::from(data).into(), (offset as f64).into()])?;
+        let v = call(
+            self.fs,
+            "write",
+            &[
+                self.hfd.into(),
+                Uint8Array::from(data).into(),
+                (offset as f64).into(),
+            ],
+        )?;
         Ok(v.as_f64().unwrap_or(0.0) as usize)
     }
     fn append(&self, data: &[u8]) -> FsResult<u64> {
-        let v = call(self.fs, "append", &[self.hfd.into(), Uint8Array::from(data).into()])?;
+        let v = call(
+            self.fs,
+            "append",
+            &[self.hfd.into(), Uint8Array::from(data).into()],
+        )?;
         Ok(v.as_f64().unwrap_or(0.0) as u64)
     }
     fn metadata(&self) -> FsResult<Metadata> {
         metadata(call(self.fs, "fstat", &[self.hfd.into()])?)
     }
     fn set_len(&self, len: u64) -> FsResult<()> {
-        call(self.fs, "ftruncate", &[self.hfd.into(), (len as f64).into()]).map(|_| ())
+        call(
+            self.fs,
+            "ftruncate",
+            &[self.hfd.into(), (len as f64).into()],
+        )
+        .map(|_| ())
     }
     fn set_times(&self, atime: TimeChange, mtime: TimeChange) -> FsResult<()> {
-        call(self.fs, "futimes", &[self.hfd.into(), time_arg(atime), time_arg(mtime)]).map(|_| ())
+        call(
+            self.fs,
+            "futimes",
+            &[self.hfd.into(), time_arg(atime), time_arg(mtime)],
+        )
+        .map(|_| ())
     }
     fn sync(&self) -> FsResult<()> {
         call(self.fs, "fsync", &[self.hfd.into()]).map(|_| ())

@@ -2,17 +2,19 @@
 //! a JS view, the [`Host`] for a worker, the JS-backed host-directory file system, and one
 //! exported method per syscall, generated from the one list in `syscalls!`.
 
+mod channel;
 mod host_fs;
 
 use crate::errno::{self, Outcome, SysResult};
 use crate::fd::Stdio;
 use crate::memory::GuestMemory;
 use crate::preview1::{Host, ProcessConfig, Wasi};
-use crate::vfs::{BundleFs, MemFs, Vfs};
+use crate::vfs::{BundleFs, MemFs, PageFs, Vfs};
 use js_sys::{Reflect, Uint8Array, WebAssembly};
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicI32, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 use wasm_bindgen::prelude::*;
 
 /// Where the stdlib bundle is mounted; python.wasm is built with `--prefix=/usr/local`.
@@ -25,8 +27,8 @@ thread_local! {
     static LAST_PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
 }
 
-/// Word that sleeping threads wait on. Sync-io's interrupt will notify it; until then sleeps
-/// simply time out.
+/// Word that sleeps wait on when there is no channel (a page without cross-origin isolation):
+/// nothing notifies it, so such sleeps end at their deadline and cannot be interrupted.
 static WAKE: AtomicI32 = AtomicI32::new(0);
 
 #[wasm_bindgen]
@@ -54,7 +56,27 @@ pub fn last_panic() -> Option<String> {
     LAST_PANIC.with(|p| p.borrow().clone())
 }
 
-struct WebHost;
+/// The [`Host`] of a worker: output by callback, stdin and interruptible sleeps through the
+/// `sync-io` channel when there is one.
+#[derive(Default)]
+struct WebHost {
+    /// Stdin bytes the page sent beyond what the guest's last read could take.
+    stdin: Mutex<Vec<u8>>,
+}
+
+/// Writes to the guest's stderr (for explanations an errno cannot carry).
+fn write_stderr(message: &str) {
+    emit(2, message.as_bytes());
+}
+
+fn emit(fd: u32, data: &[u8]) {
+    OUTPUT.with(|o| {
+        if let Some(f) = &*o.borrow() {
+            // A fresh JS-heap copy: the receiver may keep or transfer it.
+            let _ = f.call2(&JsValue::NULL, &JsValue::from(fd), &Uint8Array::from(data));
+        }
+    });
+}
 
 impl Host for WebHost {
     fn write_output(&self, stream: Stdio, data: &[u8]) {
@@ -63,21 +85,32 @@ impl Host for WebHost {
             Stdio::Out => 1,
             Stdio::Err => 2,
         };
-        OUTPUT.with(|o| {
-            if let Some(f) = &*o.borrow() {
-                // A fresh JS-heap copy: the receiver may keep or transfer it.
-                let _ = f.call2(&JsValue::NULL, &JsValue::from(fd), &Uint8Array::from(data));
-            }
-        });
+        emit(fd, data);
     }
 
-    fn read_stdin(&self, _buf: &mut [u8]) -> Result<usize, errno::Errno> {
-        // Blocking stdin arrives with the sync-io channel; until then stdin is empty.
-        Ok(0)
+    fn read_stdin(&self, buf: &mut [u8]) -> Result<usize, errno::Errno> {
+        let mut pending = self.stdin.lock().unwrap_or_else(PoisonError::into_inner);
+        if pending.is_empty() {
+            *pending = channel::read_stdin(buf.len()).map_err(|(errno, message)| {
+                if let Some(m) = message {
+                    write_stderr(&format!("weft: {m}\n"));
+                }
+                errno
+            })?;
+        }
+        let n = buf.len().min(pending.len());
+        buf[..n].copy_from_slice(&pending[..n]);
+        pending.drain(..n);
+        Ok(n)
     }
 
     fn sleep(&self, ns: u64) {
-        // Atomics.wait in slices: never spins, and a notify on WAKE ends it early.
+        if channel::sleep(Duration::from_nanos(ns)).is_some() {
+            // Slept, or woke early for an interrupt: poll_oneoff then reports the clock as
+            // fired and CPython's eval loop, polling the same word, raises KeyboardInterrupt.
+            return;
+        }
+        // Atomics.wait in slices: never spins.
         let deadline = crate::clock::monotonic_ns().saturating_add(ns);
         loop {
             let now = crate::clock::monotonic_ns();
@@ -113,7 +146,10 @@ struct JsMemory {
 impl JsMemory {
     fn new(memory: WebAssembly::Memory) -> Self {
         let view = Uint8Array::new(&memory.buffer());
-        JsMemory { memory, view: RefCell::new(view) }
+        JsMemory {
+            memory,
+            view: RefCell::new(view),
+        }
     }
 }
 
@@ -122,10 +158,16 @@ impl GuestMemory for JsMemory {
         self.view.borrow().length() as u64
     }
     fn read_raw(&self, ptr: u32, buf: &mut [u8]) {
-        self.view.borrow().subarray(ptr, ptr + buf.len() as u32).copy_to(buf);
+        self.view
+            .borrow()
+            .subarray(ptr, ptr + buf.len() as u32)
+            .copy_to(buf);
     }
     fn write_raw(&self, ptr: u32, data: &[u8]) {
-        self.view.borrow().subarray(ptr, ptr + data.len() as u32).copy_from(data);
+        self.view
+            .borrow()
+            .subarray(ptr, ptr + data.len() as u32)
+            .copy_from(data);
     }
     fn refresh(&self) {
         *self.view.borrow_mut() = Uint8Array::new(&self.memory.buffer());
@@ -152,13 +194,18 @@ impl Runtime {
     pub fn new(stdlib: Vec<u8>, on_output: js_sys::Function) -> Result<Runtime, JsError> {
         let root = Arc::new(MemFs::new());
         for dir in ["home/user", "tmp", "usr/local/bin", "dev"] {
-            root.create_dir_all(dir).map_err(|e| js_err(format!("creating /{dir}: {e:?}")))?;
+            root.create_dir_all(dir)
+                .map_err(|e| js_err(format!("creating /{dir}: {e:?}")))?;
         }
         let vfs = Arc::new(Vfs::new(root));
         let bundle = BundleFs::new(stdlib).map_err(js_err)?;
-        vfs.mount(STDLIB_DIR, Arc::new(bundle)).map_err(|e| js_err(format!("mounting the stdlib: {e:?}")))?;
+        vfs.mount(STDLIB_DIR, Arc::new(bundle))
+            .map_err(|e| js_err(format!("mounting the stdlib: {e:?}")))?;
         OUTPUT.with(|o| *o.borrow_mut() = Some(on_output));
-        Ok(Runtime { vfs, host: Arc::new(WebHost) })
+        Ok(Runtime {
+            vfs,
+            host: Arc::new(WebHost::default()),
+        })
     }
 
     /// Mounts a host directory at `at`; `fs` is the JS object described in `host_fs`.
@@ -169,8 +216,42 @@ impl Runtime {
             .map_err(|e| js_err(format!("mounting a host directory at {at}: {e:?}")))
     }
 
+    /// Attaches the `sync-io` channel whose buffer the main side created; `on_main_bell()` is
+    /// called after each request chunk and must post a message to the main side.
+    #[wasm_bindgen(js_name = attachChannel)]
+    pub fn attach_channel(
+        &self,
+        buffer: &js_sys::SharedArrayBuffer,
+        on_main_bell: js_sys::Function,
+    ) -> Result<(), JsError> {
+        channel::attach(buffer, on_main_bell).map_err(js_err)
+    }
+
+    /// Mounts a page-owned directory at `at`: each file operation is a request to the page's
+    /// handler through the channel (see `vfs::page`). Needs the channel.
+    #[wasm_bindgen(js_name = mountPage)]
+    pub fn mount_page(&self, at: &str) -> Result<(), JsError> {
+        if !channel::available() {
+            return Err(js_err(
+                "page-owned mounts need the sync-io channel (SharedArrayBuffer)",
+            ));
+        }
+        let transport = channel::ChannelTransport {
+            mount: at.to_string(),
+            report: write_stderr,
+        };
+        self.vfs
+            .mount(at, Arc::new(PageFs::new(Arc::new(transport))))
+            .map_err(|e| js_err(format!("mounting a page directory at {at}: {e:?}")))
+    }
+
     /// A new process: `tty` says which of stdin, stdout, stderr look like terminals.
-    pub fn process(&self, args: Vec<String>, env: Vec<String>, tty: Vec<u8>) -> Result<Process, JsError> {
+    pub fn process(
+        &self,
+        args: Vec<String>,
+        env: Vec<String>,
+        tty: Vec<u8>,
+    ) -> Result<Process, JsError> {
         let config = ProcessConfig {
             args,
             env,
@@ -188,21 +269,33 @@ impl Runtime {
 pub fn memory_import(wasm: &[u8]) -> Result<Vec<u32>, JsError> {
     use wasmparser::{Parser, Payload, TypeRef};
     for payload in Parser::new(0).parse_all(wasm) {
-        let payload = payload.map_err(|e| js_err(format!("python.wasm is not a valid WebAssembly module: {e}")))?;
+        let payload = payload.map_err(|e| {
+            js_err(format!(
+                "python.wasm is not a valid WebAssembly module: {e}"
+            ))
+        })?;
         if let Payload::ImportSection(reader) = payload {
             for import in reader.into_imports() {
-                let import = import.map_err(|e| js_err(format!("python.wasm has a damaged import section: {e}")))?;
-                if let (("env", "memory"), TypeRef::Memory(m)) = ((import.module, import.name), import.ty) {
+                let import = import.map_err(|e| {
+                    js_err(format!("python.wasm has a damaged import section: {e}"))
+                })?;
+                if let (("env", "memory"), TypeRef::Memory(m)) =
+                    ((import.module, import.name), import.ty)
+                {
                     if !m.shared {
                         return Err(js_err("python.wasm imports a memory that is not shared: it was not built for wasm32-wasip1-threads"));
                     }
-                    let max = m.maximum.ok_or_else(|| js_err("python.wasm's shared memory has no maximum"))?;
+                    let max = m
+                        .maximum
+                        .ok_or_else(|| js_err("python.wasm's shared memory has no maximum"))?;
                     return Ok(vec![m.initial as u32, max as u32]);
                 }
             }
         }
     }
-    Err(js_err("python.wasm does not import env.memory: it was not built for wasm32-wasip1-threads"))
+    Err(js_err(
+        "python.wasm does not import env.memory: it was not built for wasm32-wasip1-threads",
+    ))
 }
 
 /// Maps a syscall's result to the ABI: an errno number, or a thrown exit/trap.
@@ -234,8 +327,17 @@ impl Process {
     fn call(&self, f: impl FnOnce(&Wasi, &JsMemory) -> SysResult) -> Result<u32, JsValue> {
         match &self.mem {
             Some(m) => abi(f(&self.wasi, m)),
-            None => abi(Err(errno::SysError::Trap("syscall before bindMemory()".into()))),
+            None => abi(Err(errno::SysError::Trap(
+                "syscall before bindMemory()".into(),
+            ))),
         }
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        // Its memory is gone: an interrupt from now on waits for the next process.
+        let _ = channel::bind_interrupt(None);
     }
 }
 
@@ -246,6 +348,16 @@ macro_rules! syscalls {
             #[wasm_bindgen(js_name = bindMemory)]
             pub fn bind_memory(&mut self, memory: WebAssembly::Memory) {
                 self.mem = Some(JsMemory::new(memory));
+            }
+
+            /// Makes the guest's `weft_interrupt_word` (a byte address in the bound memory)
+            /// the channel's interrupt word while this process runs.
+            #[wasm_bindgen(js_name = bindInterrupt)]
+            pub fn bind_interrupt(&self, addr: u32) -> Result<(), JsError> {
+                let mem = self.mem.as_ref().ok_or_else(|| js_err("bindInterrupt before bindMemory"))?;
+                let buffer: js_sys::SharedArrayBuffer = mem.memory.buffer().dyn_into()
+                    .map_err(|_| js_err("the guest memory is not shared"))?;
+                channel::bind_interrupt(Some((&buffer, addr))).map_err(js_err)
             }
 
             /// The names of every `wasi_snapshot_preview1` function this host implements;

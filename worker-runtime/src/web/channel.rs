@@ -1,0 +1,121 @@
+//! The worker's end of the `sync-io` channel, and what the runtime asks through it: stdin,
+//! interruptible sleeps, and page-owned mounts.
+//!
+//! The channel's JS views belong to the worker that created them, so the channel is kept per
+//! thread; a runtime without one (a page that is not cross-origin isolated) still runs Python,
+//! and whatever needs a synchronous answer from the page fails with [`Errno::Notsup`] after the
+//! worker has explained why.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use js_sys::{Function, SharedArrayBuffer};
+use sync_io::protocol::{FsReply, FsRequest, Reply, Request, StdinReply};
+use sync_io::web::WebRegion;
+use sync_io::{ChannelError, ChannelWorker, WorkerConfig};
+
+use crate::errno::Errno;
+use crate::vfs::{FsError, FsResult, PageTransport};
+
+thread_local! {
+    static CHANNEL: RefCell<Option<Rc<ChannelWorker<WebRegion>>>> = const { RefCell::new(None) };
+}
+
+/// Attaches this worker to the channel the main side created in `buffer`; `on_main_bell` is
+/// called after each request chunk (the worker posts a message with it, see `sync_io::web`).
+pub fn attach(buffer: &SharedArrayBuffer, on_main_bell: Function) -> Result<(), String> {
+    let region = WebRegion::new(buffer)?.with_main_bell_hook(on_main_bell);
+    let channel = ChannelWorker::new(region, WorkerConfig::default()).map_err(|e| e.to_string())?;
+    CHANNEL.with(|c| *c.borrow_mut() = Some(Rc::new(channel)));
+    Ok(())
+}
+
+/// Points the interrupt word at the guest's `weft_interrupt_word`; `None` unbinds it.
+pub fn bind_interrupt(guest: Option<(&SharedArrayBuffer, u32)>) -> Result<(), String> {
+    match (current(), guest) {
+        (Some(c), Some((memory, addr))) => c.region().bind_interrupt(memory, addr),
+        (Some(c), None) => {
+            c.region().unbind_interrupt();
+            Ok(())
+        }
+        (None, _) => Ok(()),
+    }
+}
+
+fn current() -> Option<Rc<ChannelWorker<WebRegion>>> {
+    CHANNEL.with(|c| c.borrow().clone())
+}
+
+/// Whether this worker has a channel.
+pub fn available() -> bool {
+    current().is_some()
+}
+
+/// Sleeps up to `duration`; returns early, with `true`, when an interrupt is pending.
+/// `None` without a channel.
+pub fn sleep(duration: Duration) -> Option<bool> {
+    let channel = current()?;
+    Some(matches!(
+        channel.sleep(duration),
+        Err(ChannelError::Interrupted)
+    ))
+}
+
+/// One request; `Err` carries the errno for the guest and, for failures the guest cannot
+/// explain itself, a message for its stderr.
+fn request(request: &Request) -> Result<Reply, (Errno, Option<String>)> {
+    let channel = current().ok_or((Errno::Notsup, None))?;
+    channel.request(request).map_err(|e| match e {
+        ChannelError::Interrupted => (Errno::Intr, None),
+        other => (Errno::Io, Some(other.to_string())),
+    })
+}
+
+/// Reads a chunk of stdin from the client's handler. `Ok(empty)` is end of file.
+pub fn read_stdin(max: usize) -> Result<Vec<u8>, (Errno, Option<String>)> {
+    let max = u32::try_from(max).unwrap_or(u32::MAX);
+    match request(&Request::ReadStdin { max })? {
+        Reply::Stdin(StdinReply::Data(data)) => Ok(data),
+        Reply::Stdin(StdinReply::Eof) => Ok(Vec::new()),
+        Reply::Stdin(StdinReply::Error { message }) => Err((
+            Errno::Io,
+            Some(format!("the page's stdin handler failed: {message}")),
+        )),
+        other => Err((
+            Errno::Io,
+            Some(format!("unexpected answer to a stdin request: {other:?}")),
+        )),
+    }
+}
+
+/// A page-owned mount: requests carry the mount point so one page handler serves several.
+pub struct ChannelTransport {
+    pub mount: String,
+    /// Where to explain failures the errno cannot carry (the guest's stderr).
+    pub report: fn(&str),
+}
+
+impl PageTransport for ChannelTransport {
+    fn call(&self, op: FsRequest) -> FsResult<FsReply> {
+        let reply = request(&Request::Fs {
+            mount: self.mount.clone(),
+            op,
+        })
+        .map_err(|(errno, message)| {
+            if let Some(m) = message {
+                (self.report)(&format!("weft: page mount {}: {m}\n", self.mount));
+            }
+            match errno {
+                Errno::Intr => FsError::Interrupted,
+                Errno::Notsup => FsError::Unsupported,
+                _ => FsError::Io,
+            }
+        })?;
+        match reply {
+            Reply::Fs(Ok(reply)) => Ok(reply),
+            Reply::Fs(Err(e)) => Err(e.errno.into()),
+            _ => Err(FsError::Io),
+        }
+    }
+}
