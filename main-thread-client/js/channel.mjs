@@ -1,8 +1,10 @@
 // The main thread's side of the sync-io channel: answers the worker's synchronous requests
 // (stdin, page-owned files) from async handlers, and delivers interrupts. The channel itself
 // (layout, chunking, cancellation) is Rust, compiled without atomics: main/main_thread_client.js.
-// Nothing here ever waits: the worker posts {type:'bell'} after each request chunk, and
-// weft.mjs calls onBell() for it, in order with the output messages posted before it.
+// Nothing here ever waits: the worker posts {type:'bell', seq} whenever the channel changed
+// (seq 0) and once each request is complete (its seq), and weft.mjs calls onBell(seq) in order
+// with the output messages. A request reaches its handler only after its own bell, so after
+// everything Python printed before asking (the prompt of input()).
 import initMain, { MainChannel, fsErrorReply } from './main/main_thread_client.js';
 
 const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
@@ -131,6 +133,8 @@ export class ChannelHost {
   #bound = false; // the interrupt word is the running process's
   #running = false; // a process is running (started or about to)
   #interruptPending = false; // interrupt() came before the process's memory was known
+  #announced = new Set(); // requests whose bell has arrived but that poll() has not given yet
+  #held = new Map(); // seq -> request given by poll() before its bell
 
   constructor(channel, { stdin, pageMounts = {}, onError = (e) => console.error(e) }) {
     this.#channel = channel;
@@ -152,8 +156,14 @@ export class ChannelHost {
     this.#stdin = stdinHandler(handler);
   }
 
-  /** The worker rang: take every complete event. */
-  onBell() {
+  /** The worker rang (`seq` 0) or announced request `seq`: take every complete event. */
+  onBell(seq = 0) {
+    if (seq) {
+      const request = this.#held.get(seq);
+      this.#held.delete(seq);
+      if (request) this.#answer(seq, request);
+      else this.#announced.add(seq);
+    }
     for (;;) {
       let ev;
       try {
@@ -163,9 +173,16 @@ export class ChannelHost {
         return;
       }
       if (ev === undefined) return;
-      if (ev.kind === 'request') this.#answer(ev.seq, ev.request);
-      else if (ev.kind === 'malformed') this.#onError(new Error(`weft: a request from the worker was rejected: ${ev.message}`));
-      // 'cancelled': the worker gave up (interrupt); a late reply is dropped by the channel.
+      if (ev.kind === 'request') {
+        if (this.#announced.delete(ev.seq)) this.#answer(ev.seq, ev.request);
+        else this.#held.set(ev.seq, ev.request);
+      } else if (ev.kind === 'malformed') {
+        this.#onError(new Error(`weft: a request from the worker was rejected: ${ev.message}`));
+      } else if (ev.kind === 'cancelled') {
+        // The worker gave up (interrupt); a late reply is dropped by the channel.
+        this.#held.delete(ev.seq);
+        this.#announced.delete(ev.seq);
+      }
     }
   }
 

@@ -19,7 +19,75 @@ export interface StartOptions {
   /** Node only: host directories mounted read-write into the interpreter's file system,
    *  as `{ guestPath: hostPath }`. */
   hostMounts?: Record<string, string>;
+  /** Where Python's stdin comes from (`input()`, `sys.stdin`); see {@link StdinHandler}.
+   *  Default: none, stdin is at end of input. Can be changed with {@link Weft.setStdin}. */
+  stdin?: StdinHandler | { stdin: StdinHandler };
+  /** Directories whose files the page owns, as `{ mountPoint: handler }` (for example
+   *  `{ "/mnt/page": new PageDirectory() }`): Python's file operations under the mount point are
+   *  answered synchronously, from Python's view, by the handler on the main thread.
+   *  Needs SharedArrayBuffer; without it {@link Weft.start} rejects. Default: none. */
+  pageMounts?: Record<string, PageHandler>;
 }
+
+/** Called on the main thread whenever Python needs stdin. Return a string (one line; "\n" is
+ *  added if missing), bytes (passed unchanged, so invalid UTF-8 reaches Python as natively),
+ *  `null`/`undefined` for end of input (`input()` raises EOFError), or a Promise of those.
+ *  A throw or rejection makes the read fail with an OSError in Python. */
+export type StdinHandler = () =>
+  | string | Uint8Array | ArrayBufferView | ArrayBuffer | null | undefined
+  | Promise<string | Uint8Array | ArrayBufferView | ArrayBuffer | null | undefined>;
+
+/** What a page-owned file or directory is. */
+export interface PageStat {
+  kind: 'file' | 'directory';
+  /** Bytes (0 for directories). Default 0. */
+  size?: number;
+  /** Last modification, ms since the Unix epoch. Default 0 (unknown). */
+  mtimeMs?: number;
+}
+
+/** Answers Python's file operations under a page-owned mount. Paths are relative to the mount
+ *  point, "/"-separated and normalised ("" is the mount's root). Every method may be async.
+ *  To fail, throw an Error whose `code` is a POSIX name such as "ENOENT", "EACCES", "EEXIST",
+ *  "ENOTDIR", "EISDIR", "ENOTEMPTY", "ENOSPC": Python raises the matching OSError
+ *  (FileNotFoundError, PermissionError, ...); an error without a known code becomes EIO.
+ *  A missing method makes its operation fail with ENOTSUP. Files move whole: Python reads a
+ *  file once when it opens it and writes it back when it closes (or flushes with os.fsync). */
+export interface PageHandler {
+  readFile?(path: string): string | Uint8Array | Promise<string | Uint8Array>;
+  /** `mode`: "truncate" (create or replace), "append", or "create-new" (fail with EEXIST if
+   *  the file exists). */
+  writeFile?(path: string, data: Uint8Array, options: { mode: 'truncate' | 'append' | 'create-new' }): void | Promise<void>;
+  stat?(path: string): PageStat | Promise<PageStat>;
+  /** Entries without "." and "..": names (each then stat()ed) or `{name, kind}`. */
+  readdir?(path: string): Array<string | { name: string; kind: 'file' | 'directory' }> | Promise<Array<string | { name: string; kind: 'file' | 'directory' }>>;
+  unlink?(path: string): void | Promise<void>;
+  mkdir?(path: string): void | Promise<void>;
+  rmdir?(path: string): void | Promise<void>;
+  rename?(from: string, to: string): void | Promise<void>;
+}
+
+/** A ready-made {@link PageHandler} keeping files in memory (editor tabs, uploads, results). */
+export class PageDirectory implements PageHandler {
+  /** `files`: initial content by relative path; parent directories are created. */
+  constructor(files?: Record<string, string | Uint8Array>);
+  /** A file's current content, or undefined. */
+  get(path: string): Uint8Array | undefined;
+  /** Every file as `[path, bytes]` (for offering downloads). */
+  files(): Array<[string, Uint8Array]>;
+  readFile(path: string): Uint8Array;
+  writeFile(path: string, data: Uint8Array | string, options?: { mode?: 'truncate' | 'append' | 'create-new' }): void;
+  stat(path: string): PageStat;
+  readdir(path: string): Array<{ name: string; kind: 'file' | 'directory' }>;
+  unlink(path: string): void;
+  mkdir(path: string): void;
+  rmdir(path: string): void;
+  rename(from: string, to: string): void;
+}
+
+/** Why stdin, page mounts and interrupts are off on a page without cross-origin isolation,
+ *  and how to turn them on. */
+export const NO_SHARED_MEMORY: string;
 
 /** The interpreter cannot go on (failed start, trap, crash, closed). */
 export class WeftError extends Error {
@@ -35,6 +103,20 @@ export class Weft {
   /** Runs `python <args>` as a fresh process; files in the in-memory file system
    *  (/home/user, /tmp) persist between runs. Resolves with Python's exit code. */
   run(args: string[], options?: { env?: Record<string, string>; tty?: [boolean, boolean, boolean] }): Promise<number>;
+  /** True when stdin, page-owned mounts and interrupt() work: SharedArrayBuffer is available
+   *  (always in Node; in browsers when the page is cross-origin isolated). */
+  readonly syncIo: boolean;
+  /** Replaces the stdin handler (Pyodide's `setStdin`; `undefined`: end of input). Throws a
+   *  WeftError without SharedArrayBuffer. */
+  setStdin(handler?: StdinHandler | { stdin: StdinHandler }): void;
+  /** Raises KeyboardInterrupt in the running process's main thread: in a pure-Python loop, in
+   *  `time.sleep`/`select`, or while `input()` waits. Does nothing when no process runs. Code
+   *  inside one long C call does not see it: use {@link terminate}. Throws a WeftError without
+   *  SharedArrayBuffer. */
+  interrupt(): void;
+  /** Ends the worker at once, whatever it runs; pending runs reject with a WeftError. Start a
+   *  fresh interpreter with {@link Weft.start} (no page reload needed). */
+  terminate(): void;
   /** Ends the worker; pending runs reject. */
   close(): Promise<void>;
 }

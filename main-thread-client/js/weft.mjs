@@ -132,7 +132,7 @@ export class Weft {
     if (msg.type === 'output') {
       (msg.fd === 2 ? this.stderr : this.stdout)(msg.data);
     } else if (msg.type === 'bell') {
-      this.#channel?.onBell();
+      this.#channel?.onBell(msg.seq);
     } else if (msg.type === 'started') {
       this.#channel?.processStarted(msg.memory, msg.interruptAddr);
     } else if (msg.type === 'exit') {

@@ -153,6 +153,12 @@ pub trait SharedRegion {
     }
     /// `Atomics.notify` on every waiter of `word`; returns how many were woken (informational).
     fn notify(&self, word: Word) -> u32;
+    /// Called by the worker once the last chunk of request `seq` is in the request area (after
+    /// the bell for it). A main side that hears of requests through an ordered message stream
+    /// (the browser's) holds a request until this announcement arrives, so that it handles the
+    /// request after every message the worker posted before it (the prompt of `input()`), even
+    /// when an earlier bell made it find the request early.
+    fn announce(&self, _seq: u32) {}
     /// Length of the payload part (both areas), in bytes.
     fn payload_len(&self) -> usize;
     /// Copies `src` into the payload part at `offset` (from byte [`HEADER_BYTES`]).
@@ -183,6 +189,7 @@ macro_rules! forward_region {
             }
             fn fetch_add(&self, word: Word, delta: i32) -> i32 { (**self).fetch_add(word, delta) }
             fn notify(&self, word: Word) -> u32 { (**self).notify(word) }
+            fn announce(&self, seq: u32) { (**self).announce(seq) }
             fn payload_len(&self) -> usize { (**self).payload_len() }
             fn write_payload(&self, offset: usize, src: &[u8]) { (**self).write_payload(offset, src) }
             fn read_payload(&self, offset: usize, dst: &mut [u8]) { (**self).read_payload(offset, dst) }

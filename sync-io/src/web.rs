@@ -12,9 +12,11 @@
 //!   buffer serves.
 //! - **The main thread may not hear `Atomics.notify`.** It cannot `Atomics.wait`, and
 //!   `Atomics.waitAsync` is missing in some browsers and would race with output messages. So the
-//!   worker's region also calls a JS function whenever it rings [`Word::MainBell`]; the worker
-//!   posts a message with it, which the main side receives *after* every output message posted
-//!   before it, so the prompt of `input(prompt)` is always shown before the request is handled.
+//!   worker's region also calls a JS hook whenever it rings [`Word::MainBell`] (with 0) and when
+//!   it announces a complete request (with its sequence number); the worker posts a message
+//!   for each. The main side polls on every such message and hands a request to its handler only
+//!   once the request's announcement has arrived: that message comes after every output message
+//!   posted before the request, so the prompt of `input(prompt)` is shown before the handler runs.
 //!
 //! [`BlockingRegion`] is implemented only where the `atomics` target feature is on, that is in
 //! the worker build: main-thread code that tries to wait does not compile.
@@ -43,7 +45,8 @@ pub struct WebRegion {
     payload: Uint8Array,
     /// The view and index that [`Word::Interrupt`] uses.
     interrupt: RefCell<(Int32Array, u32)>,
-    /// Called after every ring of [`Word::MainBell`] (worker side).
+    /// Called with 0 after every ring of [`Word::MainBell`] and with `seq` when request `seq`
+    /// is announced (worker side).
     on_main_bell: Option<Function>,
 }
 
@@ -68,7 +71,8 @@ impl WebRegion {
         })
     }
 
-    /// Calls `f` (with no arguments) after every ring of the main side's bell.
+    /// Calls `f(0)` after every ring of the main side's bell and `f(seq)` when request `seq`
+    /// is complete in the request area.
     pub fn with_main_bell_hook(mut self, f: Function) -> WebRegion {
         self.on_main_bell = Some(f);
         self
@@ -93,6 +97,14 @@ impl WebRegion {
     /// Goes back to word 3 of the channel buffer (the bound memory is gone).
     pub fn unbind_interrupt(&self) {
         *self.interrupt.borrow_mut() = (self.words.clone(), Word::Interrupt.index() as u32);
+    }
+
+    fn hook(&self, seq: u32) {
+        if let Some(f) = &self.on_main_bell {
+            // A failing hook (the port is closed) only loses a wake-up of a main side that is
+            // gone anyway.
+            let _ = f.call1(&JsValue::NULL, &JsValue::from(seq));
+        }
     }
 
     /// The view and index of `word`.
@@ -139,13 +151,13 @@ impl SharedRegion for WebRegion {
     fn notify(&self, word: Word) -> u32 {
         let woken = self.at(word, |a, i| ok(Atomics::notify(a, i)));
         if word == Word::MainBell {
-            if let Some(f) = &self.on_main_bell {
-                // A failing hook (the port is closed) only loses a wake-up of a main side that
-                // is gone anyway.
-                let _ = f.call0(&JsValue::NULL);
-            }
+            self.hook(0);
         }
         woken
+    }
+
+    fn announce(&self, seq: u32) {
+        self.hook(seq);
     }
 
     fn payload_len(&self) -> usize {

@@ -308,6 +308,7 @@ impl<S: BlockingRegion> ChannelWorker<S> {
             ring(&self.region, Word::MainBell);
             offset += len;
             if offset >= bytes.len() {
+                self.region.announce(seq);
                 return Ok(());
             }
         }

@@ -5,10 +5,11 @@
 // Messages from the client:  {type:'init', assetsUrl, hostMounts, channel?, pageMounts}
 //                            {type:'run', id, args, env, tty}
 // Messages to the client:    {type:'ready'}  {type:'output', fd, data}  {type:'exit', id, code}
-//                            {type:'started', id, memory, interruptAddr}  {type:'bell'}
+//                            {type:'started', id, memory, interruptAddr}  {type:'bell', seq}
 //                            {type:'failed', id?, error:{name, message, stack}}
-// `channel` is the sync-io SharedArrayBuffer (absent where the page has none); 'bell' says a
-// request chunk is waiting in it, and follows every output message posted before it.
+// `channel` is the sync-io SharedArrayBuffer (absent where the page has none); 'bell' says the
+// channel changed (seq 0) or request `seq` is complete, after every output message posted
+// before it.
 import init, { Runtime, Process, memoryImport, last_panic } from './runtime/worker_runtime.js';
 
 const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof self === 'undefined';
@@ -137,7 +138,7 @@ async function setup({ assetsUrl, hostMounts = {}, channel, pageMounts = [] }) {
     runtime.mountHostDir(guestPath, await hostDirFs(hostPath));
   }
   if (channel) {
-    runtime.attachChannel(channel, () => post({ type: 'bell' }));
+    runtime.attachChannel(channel, (seq) => post({ type: 'bell', seq }));
     hasChannel = true;
     if (!WebAssembly.Module.exports(pythonModule).some((e) => e.name === 'weft_interrupt_word')) {
       throw new Error('python.wasm does not export weft_interrupt_word, so interrupts cannot reach it: rebuild it with `cargo xtask build guest`');

@@ -14,6 +14,8 @@ use crate::util::{describe, note, require_node, run, step, Fingerprint, Paths, R
 pub enum Suite {
     /// `cargo test --workspace` (native)
     Rust,
+    /// the sync-io channel model-checked with loom (`--cfg loom`, own target dir)
+    Loom,
     /// `node --test tests/node/`
     Node,
     /// headless Chromium through playwright-core (`tests/browser/`)
@@ -47,6 +49,9 @@ pub fn test(p: &Paths, only: &[Suite]) -> Result<bool> {
 
     if wanted(Suite::Rust) {
         outcomes.push(rust_suite(p));
+    }
+    if wanted(Suite::Loom) {
+        outcomes.push(loom_suite(p));
     }
     let js_suites: Vec<(Suite, &str, &str)> = vec![
         (Suite::Node, "node (tests/node)", "tests/node"),
@@ -100,12 +105,32 @@ fn rust_suite(p: &Paths) -> Outcome {
     let t = Instant::now();
     let mut cmd = Command::new("cargo");
     cmd.args(["test", "--workspace"]).current_dir(&p.repo);
-    let (passed, failed, ok) = run_counting(&mut cmd, |line, passed, failed| {
+    cargo_test_suite("rust (cargo test)", &mut cmd, t)
+}
+
+/// Runs a `cargo test` command, adding up its `test result:` lines.
+fn cargo_test_suite(name: &str, cmd: &mut Command, t: Instant) -> Outcome {
+    let (passed, failed, ok) = run_counting(cmd, |line, passed, failed| {
         let (p, f) = rust_result_line(line);
         *passed += p;
         *failed += f;
     });
-    finish("rust (cargo test)", passed, failed, ok, t)
+    finish(name, passed, failed, ok, t)
+}
+
+/// sync-io's loom models (sync-io/tests/loom.rs): every interleaving of a reply, an interrupt
+/// and a time-out, up to the preemption bound the tests set. Release build in its own target
+/// dir, because `--cfg loom` rebuilds every dependency.
+fn loom_suite(p: &Paths) -> Outcome {
+    step("loom: cargo test -p sync-io --release (--cfg loom)");
+    let t = Instant::now();
+    let mut cmd = Command::new("cargo");
+    cmd.args(["test", "-p", "sync-io", "--release", "--test", "loom"])
+        .env("RUSTFLAGS", "--cfg loom")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env("CARGO_TARGET_DIR", p.target.join("loom"))
+        .current_dir(&p.repo);
+    cargo_test_suite("loom (sync-io model)", &mut cmd, t)
 }
 
 /// `node --test` over the suite's `*.test.mjs` files: spec output on stdout, TAP to a file we

@@ -22,8 +22,9 @@ thread_local! {
     static CHANNEL: RefCell<Option<Rc<ChannelWorker<WebRegion>>>> = const { RefCell::new(None) };
 }
 
-/// Attaches this worker to the channel the main side created in `buffer`; `on_main_bell` is
-/// called after each request chunk (the worker posts a message with it, see `sync_io::web`).
+/// Attaches this worker to the channel the main side created in `buffer`; `on_main_bell(seq)`
+/// is called after each bell and request (the worker posts a message with it, see
+/// `sync_io::web`).
 pub fn attach(buffer: &SharedArrayBuffer, on_main_bell: Function) -> Result<(), String> {
     let region = WebRegion::new(buffer)?.with_main_bell_hook(on_main_bell);
     let channel = ChannelWorker::new(region, WorkerConfig::default()).map_err(|e| e.to_string())?;

@@ -216,8 +216,9 @@ impl Runtime {
             .map_err(|e| js_err(format!("mounting a host directory at {at}: {e:?}")))
     }
 
-    /// Attaches the `sync-io` channel whose buffer the main side created; `on_main_bell()` is
-    /// called after each request chunk and must post a message to the main side.
+    /// Attaches the `sync-io` channel whose buffer the main side created; `on_main_bell(seq)`
+    /// is called when the channel changed (0) or request `seq` is complete, and must post a
+    /// message to the main side.
     #[wasm_bindgen(js_name = attachChannel)]
     pub fn attach_channel(
         &self,
