@@ -1,11 +1,11 @@
 """Build python-stdlib.zip from an installed lib/python3.13 tree.
 
-usage: python3.13 make_bundle.py LIBDIR STAGING OUT_ZIP
+usage: python3.13 make_bundle.py LIBDIR STAGING OUT_ZIP [SITE_DIR]
 
 Run with the native build python of the same version (bytecode must match the wasm interpreter).
 Entry names are relative to /usr/local/lib/python3.13. Only legacy sourceless .pyc files (foo.pyc
-next to where foo.py was, unchecked-hash) plus the empty directories lib-dynload/ and
-site-packages/. Sorted entries, fixed timestamps and attributes: identical bytes on every rebuild.
+next to where foo.py was, unchecked-hash) plus the empty directory lib-dynload/ and
+site-packages/ holding SITE_DIR's files (Weft's start-up hook: .py compiled, .pth kept). Sorted entries, fixed timestamps and attributes: identical bytes on every rebuild.
 """
 import compileall
 import os
@@ -61,7 +61,7 @@ def write_zip(staging, out_zip):
     for root, dirs, files in os.walk(staging):
         dirs.sort()
         for f in files:
-            if f.endswith(".pyc"):
+            if f.endswith(".pyc") or f.endswith(".pth"):
                 full = os.path.join(root, f)
                 entries.append((os.path.relpath(full, staging).replace(os.sep, "/"), full))
     names = sorted([(d, None) for d in EMPTY_DIRS] + entries)
@@ -83,9 +83,20 @@ def write_zip(staging, out_zip):
     return len(names)
 
 
+def stage_site(site_dir, staging):
+    """Copy Weft's own site-packages files (flat) to staging/site-packages."""
+    dst = os.path.join(staging, "site-packages")
+    os.makedirs(dst, exist_ok=True)
+    for f in sorted(os.listdir(site_dir)):
+        if f.endswith((".py", ".pth")):
+            shutil.copyfile(os.path.join(site_dir, f), os.path.join(dst, f))
+
+
 def main():
     libdir, staging, out_zip = sys.argv[1:4]
     n = stage_sources(libdir, staging)
+    if len(sys.argv) > 4:
+        stage_site(sys.argv[4], staging)
     sysconfigdata = [f for f in os.listdir(staging) if f.startswith("_sysconfigdata_")]
     if not sysconfigdata:
         sys.exit("no _sysconfigdata_*.py in " + libdir)
