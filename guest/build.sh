@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build the guest: python.wasm + python-stdlib.zip, every stage cached in $WEFT_CACHE.
 # usage: guest/build.sh [--dist DIR] [--smoke]     copy the outputs to DIR (default <repo>/dist);
-#            --smoke: then run guest/smoke-test.mjs on them (without and with threads)
+#            --smoke: then run guest/smoke-test.mjs on them (without and with threads) and
+#                     guest/interrupt-test.mjs (host-set weft_interrupt_word -> KeyboardInterrupt)
 #        guest/build.sh --print STAGE              print a stage's path, building it if needed
 #            STAGE: sysroot | deps | native-python | cpython | bundle | optimize
 source "$(dirname "$0")/lib.sh"
@@ -13,7 +14,7 @@ while [ $# -gt 0 ]; do
     --dist=*) dist=${1#--dist=}; shift ;;
     --smoke) smoke=1; shift ;;
     --print) print=${2:?--print needs a stage name}; shift 2 ;;
-    -h|--help) sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument $1 (see --help)" ;;
   esac
 done
@@ -53,4 +54,6 @@ if [ $smoke = 1 ]; then
   node "$GUEST_DIR/smoke-test.mjs" "$dist/python.wasm" "$dist/python-stdlib.zip" || die "smoke test failed"
   log "smoke test (node:wasi + worker_threads for wasi-threads)"
   node "$GUEST_DIR/smoke-test.mjs" --threads "$dist/python.wasm" "$dist/python-stdlib.zip" || die "threaded smoke test failed"
+  log "interrupt test (node:wasi + worker_threads; host stores weft_interrupt_word)"
+  node "$GUEST_DIR/interrupt-test.mjs" "$dist/python.wasm" "$dist/python-stdlib.zip" || die "interrupt test failed"
 fi

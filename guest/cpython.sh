@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Stage: CPython 3.13.5 cross-built for wasm32-wasip1-threads (pthreads on, pymalloc on, no test
-# modules), statically linked with the deps stage and guest/support/weft_init.c; source patched
-# with guest/patches/*.patch.
+# modules), statically linked with the deps stage and guest/support/weft_{init,interrupt}.c;
+# source patched with guest/patches/*.patch.
 # Output ($WEFT_CACHE/cpython-<key>/):
 #   python.wasm            as linked (with DWARF), memory imported+exported+shared, max 2 GiB
 #   install/usr/local/     `make install DESTDIR=install` (stdlib, _sysconfigdata, headers, libpython)
 #   build/ src/            the configured build tree, kept so python.wasm can be relinked later
 #   builtin-modules.txt    sys.builtin_module_names of the result (one per line)
 #   link-flags.txt         the LDFLAGS_NODIST given to make
+# python.wasm exports the global weft_interrupt_word: the address of the i32 the host sets to
+# raise KeyboardInterrupt (support/weft_interrupt.c, patches/wasi-interrupt-word.patch).
 # Usage: cpython.sh  -> prints the stage directory.
 source "$(dirname "$0")/lib.sh"
 
@@ -21,7 +23,8 @@ MAX_MEMORY=2147483648   # 2 GiB = 32768 pages
 shopt -s nullglob; PATCHES=("$GUEST_DIR"/patches/*.patch); shopt -u nullglob
 
 key=$(STAGE_EXTRA="$(basename "$SYSROOT") $(basename "$DEPS") $(basename "$NATIVE"); $(source_sha $PYSRC); $(clang-19 --version | head -1); $MAX_MEMORY" \
-      stage_key cpython "$GUEST_DIR/cpython.sh" "$GUEST_DIR/support/weft_init.c" "${PATCHES[@]}")
+      stage_key cpython "$GUEST_DIR/cpython.sh" "$GUEST_DIR/support/weft_init.c" \
+        "$GUEST_DIR/support/weft_interrupt.c" "${PATCHES[@]}")
 out="$WEFT_CACHE/cpython-$key"
 # One builder per stage key: a concurrent caller waits here, then finds the stamp.
 if [ ! -f "$out/.complete" ]; then mkdir -p "$WEFT_CACHE"; exec 9>"$out.lock"; flock 9; fi
@@ -59,10 +62,16 @@ if [ ! -f "$out/.complete" ]; then
 
   # Object linked into python.wasm: chdir($PWD) before main (wasi-libc's cwd starts at "/").
   $CCX -pthread -O2 -c "$GUEST_DIR/support/weft_init.c" -o "$out/build/weft_init.o"
+  # The interrupt word, its consumer (called by the patched eval loop and PyErr_CheckSignals) and
+  # an EINTR-preserving clock_nanosleep (replaces wasi-libc's): uses CPython internals, so compile
+  # it exactly like a core object (the Makefile's CC and PY_CORE_CFLAGS, from this build dir).
+  core_cc=$(printf 'weft-core-cc:\n\t@echo $(CC) $(PY_CORE_CFLAGS)\n' | make -s -f Makefile -f - weft-core-cc)
+  run weft_interrupt $core_cc -c "$GUEST_DIR/support/weft_interrupt.c" -o "$out/build/weft_interrupt.o"
   # Upstream passes --max-memory=10485760 (< its own 20 MiB initial memory): override it, last
   # flag wins. Keep everything configure put into LDFLAGS_NODIST.
   base_ld=$(sed -n 's/^LDFLAGS_NODIST=[[:space:]]*//p' Makefile)
-  LD_NODIST="$base_ld -Wl,--max-memory=$MAX_MEMORY -Wl,--export=malloc,--export=free $out/build/weft_init.o"
+  LD_NODIST="$base_ld -Wl,--max-memory=$MAX_MEMORY -Wl,--export=malloc,--export=free"
+  LD_NODIST+=" -Wl,--export=weft_interrupt_word $out/build/weft_init.o $out/build/weft_interrupt.o"
   echo "$LD_NODIST" >"$out/link-flags.txt"
 
   log "cpython: make -j$JOBS"
@@ -75,6 +84,12 @@ if [ ! -f "$out/.complete" ]; then
   # weft_init.o must really be in: its constructor calls chdir.
   llvm-nm-19 python.wasm >"$out/logs/nm.txt"
   grep -q ' weft_init_cwd$' "$out/logs/nm.txt" || die "cpython: weft_init.o was not linked"
+  # weft_interrupt_consume survives --gc-sections only if the patched interpreter calls it; the
+  # word (a data symbol, so not in nm's list) must be exported as a global holding its address.
+  grep -q ' weft_interrupt_consume$' "$out/logs/nm.txt" \
+    || die "cpython: weft_interrupt_consume not linked (weft_interrupt.o or the patch missing)"
+  wasm-objdump -j Export -x python.wasm | grep -q -- '^ - global\[[0-9]*\] -> "weft_interrupt_word"$' \
+    || die "cpython: weft_interrupt_word is not exported"
 
   log "cpython: make install"
   t0=$SECONDS

@@ -37,12 +37,18 @@ if [ ! -f "$out/.complete" ]; then
   for e in malloc free _start; do
     grep -qE -- "-> \"$e\"" "$out/objdump.txt" || die "optimize: $e not exported"
   done
+  # Host -> guest KeyboardInterrupt: an immutable i32 global holding the word's address.
+  gi=$(sed -nE 's/^ - global\[([0-9]+)\] -> "weft_interrupt_word"$/\1/p' "$out/objdump.txt")
+  [ -n "$gi" ] || die "optimize: weft_interrupt_word not exported"
+  grep -qE "^ - global\[$gi\] i32 mutable=0 " "$out/objdump.txt" \
+    || die "optimize: export weft_interrupt_word is not an immutable i32 global"
   grep -E '^ - (func|memory|global|table|tag)\[[0-9]+\].*(<- [A-Za-z_]|-> ")|^ - start function' \
     "$out/objdump.txt" >"$out/imports-exports.txt"; rm "$out/objdump.txt"
   cat >"$out/python.wasm.json" <<EOF
 {
   "memory": { "module": "env", "name": "memory", "initial_pages": $initial, "maximum_pages": $MAX_PAGES, "shared": true },
   "threads": { "import": "wasi.thread-spawn", "export": "wasi_thread_start" },
+  "interrupt": { "export": "weft_interrupt_word" },
   "python": "3.13.5",
   "prefix": "/usr/local",
   "stdlib": "/usr/local/lib/python3.13",

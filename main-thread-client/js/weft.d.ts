@@ -10,7 +10,8 @@ export interface StartOptions {
    *  console.error. */
   stderr?: (bytes: Uint8Array) => void;
   /** Environment for every run, over the defaults HOME=/home/user, PWD=/home/user
-   *  (the working directory), PATH=/usr/local/bin, LANG=C.UTF-8, and in browsers
+   *  (the working directory), PATH=/usr/local/bin, LANG=C.UTF-8, PYTHON_BASIC_REPL=1 (the
+   *  classic REPL: the new one needs termios, which WASI lacks), and in browsers
    *  PYTHONUNBUFFERED=1 (output streams as it is written). */
   env?: Record<string, string>;
   /** Whether [stdin, stdout, stderr] look like terminals to Python (interactive mode,

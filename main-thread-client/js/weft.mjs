@@ -227,6 +227,9 @@ export class Weft {
 
 function defaultEnv() {
   const env = { HOME: '/home/user', PWD: '/home/user', PATH: '/usr/local/bin', LANG: 'C.UTF-8' };
+  // 3.13's new REPL needs termios, which WASI lacks: ask for the classic one instead of having
+  // every interactive start print "warning: can't use pyrepl".
+  env.PYTHON_BASIC_REPL = '1';
   // A page shows output as it comes: without a terminal, Python would hold it in 8 KiB blocks.
   if (!isNode) env.PYTHONUNBUFFERED = '1';
   return env;

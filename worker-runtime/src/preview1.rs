@@ -25,8 +25,9 @@ pub trait Host: Send + Sync {
     fn write_output(&self, stream: Stdio, data: &[u8]);
     /// Blocks until stdin has data; `Ok(0)` is end of file.
     fn read_stdin(&self, buf: &mut [u8]) -> Result<usize, Errno>;
-    /// Blocks for `ns` nanoseconds without spinning.
-    fn sleep(&self, ns: u64);
+    /// Blocks for `ns` nanoseconds without spinning. `Err(Errno::Intr)` when an interrupt
+    /// (Ctrl-C) ended it early: the guest then checks its signals, as after EINTR natively.
+    fn sleep(&self, ns: u64) -> Result<(), Errno>;
     /// Fills `buf` from a cryptographically secure source.
     fn fill_random(&self, buf: &mut [u8]) -> Result<(), Errno>;
 }
@@ -990,7 +991,7 @@ impl Wasi {
             let deadline = clocks.iter().map(|&(_, d)| d).min().expect("nsubs > 0");
             let now = clock::monotonic_ns();
             if deadline > now {
-                self.host.sleep(deadline - now);
+                self.host.sleep(deadline - now)?;
             }
             let now = clock::monotonic_ns();
             for &(userdata, d) in &clocks {
@@ -1002,8 +1003,8 @@ impl Wasi {
                 }
             }
             if ready.is_empty() {
-                // The host woke early (an interrupt); report the earliest clock as fired so
-                // the guest re-checks its own state rather than seeing a spurious timeout.
+                // The host woke early without an interrupt; report the earliest clock as fired
+                // so the guest re-checks its own state rather than seeing a spurious timeout.
                 let (userdata, _) = *clocks.iter().min_by_key(|&&(_, d)| d).unwrap();
                 let mut ev = [0u8; EVENT_SIZE as usize];
                 ev[0..8].copy_from_slice(&userdata.to_le_bytes());
@@ -1116,6 +1117,8 @@ mod tests {
     struct TestHost {
         out: Mutex<Vec<(Stdio, Vec<u8>)>>,
         slept: Mutex<Vec<u64>>,
+        /// Makes every sleep end at once with EINTR (a pending Ctrl-C).
+        interrupted: std::sync::atomic::AtomicBool,
     }
 
     impl Host for TestHost {
@@ -1128,9 +1131,13 @@ mod tests {
             buf[..n].copy_from_slice(&msg[..n]);
             Ok(n)
         }
-        fn sleep(&self, ns: u64) {
+        fn sleep(&self, ns: u64) -> Result<(), Errno> {
             self.slept.lock().unwrap().push(ns);
+            if self.interrupted.load(std::sync::atomic::Ordering::SeqCst) {
+                return Err(Errno::Intr);
+            }
             std::thread::sleep(std::time::Duration::from_nanos(ns));
+            Ok(())
         }
         fn fill_random(&self, buf: &mut [u8]) -> Result<(), Errno> {
             buf.iter_mut()
@@ -1606,6 +1613,16 @@ mod tests {
             errno(f.wasi.poll_oneoff(&f.mem, DATA, 0x2000, 0, OUT)),
             Errno::Inval
         );
+    }
+
+    #[test]
+    fn an_interrupted_sleep_is_eintr() {
+        let f = fixture();
+        f.host.interrupted.store(true, std::sync::atomic::Ordering::SeqCst);
+        clock_subscription(&f, DATA, 42, 5_000_000_000);
+        let t0 = std::time::Instant::now();
+        assert_eq!(errno(f.wasi.poll_oneoff(&f.mem, DATA, 0x2000, 1, OUT)), Errno::Intr);
+        assert!(t0.elapsed() < std::time::Duration::from_secs(1));
     }
 
     #[test]

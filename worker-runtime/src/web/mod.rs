@@ -12,7 +12,7 @@ use crate::preview1::{Host, ProcessConfig, Wasi};
 use crate::vfs::{BundleFs, MemFs, PageFs, Vfs};
 use js_sys::{Reflect, Uint8Array, WebAssembly};
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::AtomicI32;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use wasm_bindgen::prelude::*;
@@ -104,25 +104,24 @@ impl Host for WebHost {
         Ok(n)
     }
 
-    fn sleep(&self, ns: u64) {
-        if channel::sleep(Duration::from_nanos(ns)).is_some() {
-            // Slept, or woke early for an interrupt: poll_oneoff then reports the clock as
-            // fired and CPython's eval loop, polling the same word, raises KeyboardInterrupt.
-            return;
+    fn sleep(&self, ns: u64) -> Result<(), errno::Errno> {
+        match channel::sleep(Duration::from_nanos(ns)) {
+            // Woken by interrupt(): EINTR makes CPython check its signals, and it finds the
+            // same word set (PEP 475: time.sleep, select, ... raise KeyboardInterrupt).
+            Some(true) => return Err(errno::Errno::Intr),
+            Some(false) => return Ok(()),
+            None => {}
         }
         // Atomics.wait in slices: never spins.
         let deadline = crate::clock::monotonic_ns().saturating_add(ns);
         loop {
             let now = crate::clock::monotonic_ns();
             if now >= deadline {
-                return;
+                return Ok(());
             }
             let slice = (deadline - now).min(50_000_000) as i64;
             // SAFETY: WAKE is a valid, aligned i32 in this module's shared memory.
-            let r = unsafe { core::arch::wasm32::memory_atomic_wait32(WAKE.as_ptr(), 0, slice) };
-            if r == 0 && WAKE.load(Ordering::SeqCst) != 0 {
-                return;
-            }
+            unsafe { core::arch::wasm32::memory_atomic_wait32(WAKE.as_ptr(), 0, slice) };
         }
     }
 
