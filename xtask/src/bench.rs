@@ -2,6 +2,9 @@
 //! inside Python, native CPython 3.13.5 (same source as python.wasm) against Weft in Node.
 //! Writes target/bench/report.md and target/bench/report.json.
 //!
+//! A second section measures the sync-io channel (input() round trips, interrupt latency, sleep
+//! overshoot, CPU while sleeping) in Node and in headless Chromium, through bench/sync-io.mjs.
+//!
 //! V8 runs wasm first in its baseline compiler and has no on-stack replacement, so a loop that
 //! starts cold stays slow (TOOLCHAIN.md). Each workload therefore runs several times, each time
 //! through a fresh `exec()` (a fresh eval-loop invocation): "first" is repetition 1, "steady" the
@@ -10,7 +13,7 @@
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
@@ -101,6 +104,9 @@ pub fn bench(p: &Paths) -> Result {
     let native_t = loop_times(py(&[&s, &reps]))?;
     let weft_t = loop_times(weft(&[&s, &reps]))?;
 
+    let sync_node = sync_io(p, "node");
+    let sync_chromium = sync_io(p, "chromium");
+
     let node_version = output_of(Command::new("node").arg("--version")).unwrap_or_default();
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
@@ -152,10 +158,16 @@ pub fn bench(p: &Paths) -> Result {
         "\n\"first\" is the first of {REPS} repetitions (cold: V8 baseline code), \"steady\" the best of the rest; \
          native is its best repetition. Each repetition enters the eval loop afresh through exec().\n"
     ));
+    md.push_str(&sync_io_section(&sync_node, &sync_chromium));
+    let as_json = |r: &Result<Value>| match r {
+        Ok(v) => v.clone(),
+        Err(e) => json!({ "error": e }),
+    };
     let report = json!({
         "node": node_version, "cpu": cpu, "cores": cores,
         "startup_s": {"native_median": startup_native, "weft_median": startup_weft, "runs": STARTUP_RUNS},
         "loops": loops,
+        "sync_io": {"node": as_json(&sync_node), "chromium": as_json(&sync_chromium)},
     });
     std::fs::write(out_dir.join("report.md"), &md).map_err(|e| e.to_string())?;
     std::fs::write(
@@ -249,4 +261,277 @@ fn loop_times(mut cmd: Command) -> Result<Vec<(String, Vec<f64>)>> {
             )
         })
         .collect())
+}
+
+/// How long one `node bench/sync-io.mjs` run may take before it is killed.
+const SYNC_IO_TIMEOUT: Duration = Duration::from_secs(180);
+
+/// Runs `node bench/sync-io.mjs <which>` (which: "node" or "chromium") and returns its result
+/// object, or why there is none (the report then says so).
+fn sync_io(p: &Paths, which: &str) -> Result<Value> {
+    step(&format!("sync-io figures in {which}"));
+    let mut cmd = Command::new("node");
+    cmd.arg(p.repo.join("bench/sync-io.mjs"))
+        .arg(which)
+        .env("WEFT_DIST", &p.dist)
+        .current_dir(&p.repo);
+    if which == "chromium" {
+        let chromium = std::env::var_os("WEFT_CHROMIUM")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
+        if !chromium.is_file() {
+            bail!(
+                "no Chromium at {} (apt-get install chromium, or set WEFT_CHROMIUM)",
+                chromium.display()
+            );
+        }
+        cmd.env("WEFT_CHROMIUM", &chromium)
+            .env("WEFT_COI_SERVER", crate::build::coi_server(p)?);
+    }
+    eprintln!("+ {}", crate::util::describe(&cmd));
+    // Its own process group, so that a timeout ends the browser and server it started too.
+    use std::os::unix::process::CommandExt;
+    let mut child = cmd
+        .process_group(0)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| format!("cannot start node: {e}"))?;
+    let mut stdout = child.stdout.take().expect("piped");
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stdout.read_to_string(&mut s);
+        s
+    });
+    let t = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            break status;
+        }
+        if t.elapsed() > SYNC_IO_TIMEOUT {
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", child.id())])
+                .status();
+            let _ = child.wait();
+            bail!(
+                "`node bench/sync-io.mjs {which}` took longer than {} s and was killed",
+                SYNC_IO_TIMEOUT.as_secs()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let out = reader.join().unwrap_or_default();
+    let Some(line) = out
+        .lines()
+        .find_map(|l| l.strip_prefix("WEFT-SYNCIO-RESULT "))
+    else {
+        bail!("`node bench/sync-io.mjs {which}` failed ({status}); its error is on stderr above");
+    };
+    serde_json::from_str(line).map_err(|e| format!("bad sync-io output: {e}"))
+}
+
+fn num(v: &Value, path: &[&str]) -> Option<f64> {
+    path.iter().try_fold(v, |v, k| v.get(k))?.as_f64()
+}
+
+/// Milliseconds with about three significant digits.
+fn fmt_ms(v: f64) -> String {
+    if v < 1.0 {
+        format!("{v:.3} ms")
+    } else if v < 10.0 {
+        format!("{v:.2} ms")
+    } else {
+        format!("{v:.1} ms")
+    }
+}
+
+fn mark(ok: bool) -> &'static str {
+    if ok {
+        " ✓"
+    } else {
+        " ✗ **misses target**"
+    }
+}
+
+/// The report's sync-io section: one row per figure, Node and Chromium columns.
+fn sync_io_section(node: &Result<Value>, chromium: &Result<Value>) -> String {
+    type Cell = Box<dyn Fn(&Value) -> Option<String>>;
+    let mut rows: Vec<(String, &str, Cell)> = Vec::new();
+    rows.push((
+        "`input()` round trip, median".into(),
+        "< 1 ms",
+        Box::new(|v| {
+            let m = num(v, &["input", "median_ms"])?;
+            Some(format!("{}{}", fmt_ms(m), mark(m < 1.0)))
+        }),
+    ));
+    rows.push((
+        "`input()` round trip, p99".into(),
+        "",
+        Box::new(|v| Some(fmt_ms(num(v, &["input", "p99_ms"])?))),
+    ));
+    let states = [
+        ("loop", "pure-Python loop"),
+        ("sleep", "`time.sleep(30)`"),
+        ("input", "`input()`, handler never answers"),
+    ];
+    for (key, label) in states {
+        rows.push((
+            format!("interrupt latency, {label}: median / max (seen on the JS side)"),
+            "< 50 ms",
+            Box::new(move |v| {
+                let s = v.get("interrupt")?.get(key)?;
+                let (reps, caught) = (num(s, &["reps"])?, num(s, &["caught"])?);
+                let lost = if caught < reps {
+                    format!(" ({} of {reps} interrupts not caught)", reps - caught)
+                } else {
+                    String::new()
+                };
+                let (med, max) = (num(s, &["js_median_ms"])?, num(s, &["js_max_ms"])?);
+                Some(format!(
+                    "{} / {}{}{lost}",
+                    fmt_ms(med),
+                    fmt_ms(max),
+                    mark(max < 50.0 && caught == reps)
+                ))
+            }),
+        ));
+    }
+    for (key, label) in states {
+        rows.push((
+            format!("interrupt latency, {label}: median / max (Python-stamped)"),
+            "",
+            Box::new(move |v| {
+                let s = v.get("interrupt")?.get(key)?;
+                Some(format!(
+                    "{} / {}",
+                    fmt_ms(num(s, &["py_median_ms"])?),
+                    fmt_ms(num(s, &["py_max_ms"])?)
+                ))
+            }),
+        ));
+    }
+    for (key, label) in [("0.001", "1 ms"), ("0.01", "10 ms"), ("0.1", "100 ms")] {
+        rows.push((
+            format!("`time.sleep({label})` overshoot: median / max"),
+            "",
+            Box::new(move |v| {
+                let s = v.get("sleep")?.get(key)?;
+                Some(format!(
+                    "{} / {} (n={})",
+                    fmt_ms(num(s, &["median_ms"])?),
+                    fmt_ms(num(s, &["max_ms"])?),
+                    num(s, &["reps"])?
+                ))
+            }),
+        ));
+    }
+    rows.push((
+        "CPU during `time.sleep(2)`, whole process, CPU ms per wall s (Node: `process.cpuUsage()`; Chromium: CDP `SystemInfo.getProcessInfo`, renderer processes)".into(),
+        "",
+        Box::new(|v| {
+            let c = v.get("cpu")?;
+            if let Some(e) = c.get("error").and_then(Value::as_str) {
+                return Some(format!("not measured: {e}"));
+            }
+            Some(format!(
+                "{:.1} ({:.0} CPU ms in {:.0} ms)",
+                num(c, &["cpu_ms_per_wall_s"])?,
+                num(c, &["cpu_ms"])?,
+                num(c, &["wall_ms"])?
+            ))
+        }),
+    ));
+    rows.push((
+        "CPU during `time.sleep(2)`, the interpreter's worker thread alone (`/proc/<pid>/task/<tid>/schedstat`), CPU ms per wall s".into(),
+        "",
+        Box::new(|v| {
+            let c = v.get("cpu")?;
+            let w = c.get("worker_thread")?;
+            Some(format!(
+                "{:.1} ({:.1} CPU ms)",
+                num(w, &["cpu_ms_per_wall_s"])?,
+                num(w, &["cpu_ms"])?
+            ))
+        }),
+    ));
+
+    let env = |r: &Result<Value>, fallback: &str| match r {
+        Ok(v) => v
+            .get("env")
+            .and_then(Value::as_str)
+            .unwrap_or(fallback)
+            .to_owned(),
+        Err(_) => format!("{fallback}: not measured"),
+    };
+    let cell = |r: &Result<Value>, f: &Cell| match r {
+        Ok(v) => f(v).unwrap_or_else(|| "n/a".into()),
+        Err(_) => "not measured".into(),
+    };
+    let mut md = String::new();
+    md.push_str("\n## Sync-io: `input()`, interrupts, sleeps\n\n");
+    md.push_str(&format!(
+        "| figure | target | {} | {} |\n|---|---|---:|---:|\n",
+        env(node, "Node"),
+        env(chromium, "Chromium")
+    ));
+    for (label, target, f) in &rows {
+        md.push_str(&format!(
+            "| {label} | {target} | {} | {} |\n",
+            cell(node, f),
+            cell(chromium, f)
+        ));
+    }
+    for (name, r) in [("Node", node), ("Chromium", chromium)] {
+        if let Err(e) = r {
+            md.push_str(&format!("\n**{name} was not measured:** {e}\n"));
+        }
+    }
+    let count = |path: &[&str]| {
+        [node, chromium]
+            .iter()
+            .find_map(|r| r.as_ref().ok().and_then(|v| num(v, path)))
+            .map(|n| n.to_string())
+            .unwrap_or_else(|| "?".into())
+    };
+    md.push_str(&format!(
+        "\nHow these are measured (bench/sync-io-core.mjs, the same code in both columns; \
+bench/sync-io.mjs drives it). Node: dist/weft.mjs on Node's main thread, the interpreter in a \
+worker_threads Worker. Chromium: the system headless Chromium, a page served by coi-server \
+(COOP/COEP, `crossOriginIsolated` checked), the interpreter in a module Worker. One interpreter, \
+one `run()` per figure, `PYTHONUNBUFFERED=1`.\n\n\
+- **`input()` round trip**: Python calls `input()` {} times; the stdin handler returns the next \
+line synchronously. Each call is timed inside Python with `time.perf_counter_ns()` around \
+`input()`: the whole trip (request into the channel, bell message to the main thread, handler, \
+reply, `Atomics` wake-up in the worker). The first call is included.\n\
+- **Interrupt latency**: {} times per state, in one process. Python prints a marker and enters \
+the state; the JS side waits 80–120 ms (for `input()`: until the handler has been called, then \
+20 ms) and calls `interrupt()`; the `except KeyboardInterrupt:` clause stamps `time.time()` \
+and prints it. *Seen on the JS side* (the figure checked against the target): \
+`performance.now()` when the stdout callback receives that line minus `performance.now()` \
+just before `interrupt()`, one clock on one thread. It is an upper bound: it also contains \
+the print and the output message's trip to the main thread. *Python-stamped*: the \
+`time.time()` stamp (the worker's `performance.timeOrigin + now()`) minus \
+`performance.timeOrigin + now()` on the main thread just before `interrupt()`: two threads' \
+wall clocks, so differences below a fraction of a millisecond are within their alignment \
+error. The ✓ compares the max with the target.\n\
+- **Sleep overshoot**: `time.perf_counter()` around `time.sleep(d)`, minus d, inside Python.\n\
+- **CPU while sleeping**: Python prints a marker, sleeps 2 s, prints another; a CPU sample \
+is taken when each marker reaches the main thread, and the wall time is the time between the \
+samples. Node: `process.cpuUsage()` of the whole process (main thread, the interpreter's \
+worker, V8's helper threads). Chromium: CDP `SystemInfo.getProcessInfo` through a \
+browser-level session, `cpuTime` summed over the renderer processes (the page's renderer runs \
+the page and its dedicated worker); its resolution is the kernel's 10 ms tick, so over 2 s \
+it moves in steps of 5 CPU ms per s. The second CPU row reads \
+`/proc/<pid>/task/<tid>/schedstat` (nanoseconds, per thread; Linux only) for the \
+interpreter's thread: in Chromium the renderer's `DedicatedWorker` thread; in Node, whose \
+threads are all named `node`, the non-main thread that used the most CPU over the whole run \
+(it ran all the Python). Python waits in `input()` after the second marker until the end \
+sample is taken, so that its exit is not counted. report.json has every process's and the \
+busiest threads' figures.\n",
+        count(&["input", "calls"]),
+        count(&["interrupt", "loop", "reps"]),
+    ));
+    md
 }

@@ -59,7 +59,8 @@ enum Cmd {
         #[arg(value_enum)]
         suites: Vec<test::Suite>,
     },
-    /// Start-up and loop timings, native CPython against Weft in Node (target/bench/report.md).
+    /// Start-up and loop timings (native CPython against Weft in Node) and sync-io latencies in
+    /// Node and Chromium (target/bench/report.md).
     Bench,
     /// CPython's own test suite under Weft.
     Conformance,
