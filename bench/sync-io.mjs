@@ -5,10 +5,8 @@
 //
 // Environment: WEFT_DIST (default dist/), WEFT_COI_SERVER (the coi-server binary, required for
 // chromium), WEFT_CHROMIUM (default /usr/bin/chromium; never downloaded).
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -16,7 +14,6 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(HERE, '..');
 const DIST = resolve(process.env.WEFT_DIST ?? join(REPO, 'dist'));
-const CHROMIUM = process.env.WEFT_CHROMIUM ?? '/usr/bin/chromium';
 
 let lastEvents = async () => [];
 let cleanup = async () => {};
@@ -62,32 +59,6 @@ window.benchReady = true;
 </script>
 </html>
 `;
-
-/** Starts coi-server on port 0 and resolves to {url, stop}. */
-function startServer(root) {
-  const bin = process.env.WEFT_COI_SERVER;
-  if (!bin || !existsSync(bin)) throw new Error(`WEFT_COI_SERVER must name the coi-server binary (got ${bin})`);
-  return new Promise((ok, fail) => {
-    const child = spawn(bin, ['--port', '0', '--root', root], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => { child.kill(); fail(new Error(`coi-server did not start: ${err}`)); }, 30_000);
-    child.stderr.on('data', (b) => { err += b; });
-    child.on('error', fail);
-    child.on('exit', (code) => fail(new Error(`coi-server exited (${code}): ${err}`)));
-    child.stdout.on('data', (b) => {
-      out += b;
-      const m = out.match(/^listening on (http:\/\/\S+\/)\n/);
-      if (m) {
-        clearTimeout(timer);
-        ok({
-          url: m[1],
-          stop: () => new Promise((r) => { child.removeAllListeners('exit'); child.on('exit', r); child.kill('SIGINT'); }),
-        });
-      }
-    });
-  });
-}
 
 /**
  * `{"pid/tid": {name, cpu_ms}}` for every thread of `pids`, from /proc/<pid>/task/<tid>/schedstat
@@ -148,14 +119,15 @@ function cpuDetail(cpu, pickWorker) {
 }
 
 async function inChromium() {
-  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM} (set WEFT_CHROMIUM)`);
-  const require = createRequire(join(REPO, 'tests', 'package.json'));
-  let chromium;
+  // The browser suite's setup (server, Chromium flags), loaded only here: it needs playwright-core.
+  let browserHelpers;
   try {
-    ({ chromium } = require('playwright-core'));
+    browserHelpers = await import('../tests/browser/helpers.mjs');
   } catch (e) {
     throw new Error(`playwright-core is not installed in tests/node_modules (cd tests && npm ci): ${e.message}`);
   }
+  const { chromium, CHROMIUM, CHROMIUM_ARGS, startCoiServer } = browserHelpers;
+  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM} (set WEFT_CHROMIUM)`);
   const scratch = await mkdtemp(join(tmpdir(), 'weft-bench-'));
   const root = join(scratch, 'root');
   let server;
@@ -170,12 +142,11 @@ async function inChromium() {
     await cp(DIST, root, { recursive: true });
     await cp(join(HERE, 'sync-io-core.mjs'), join(root, 'sync-io-core.mjs'));
     await writeFile(join(root, 'weft-bench.html'), PAGE);
-    server = await startServer(root);
+    server = await startCoiServer(root);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: CHROMIUM_ARGS,
     });
     const version = browser.version();
     const cdp = await browser.newBrowserCDPSession();

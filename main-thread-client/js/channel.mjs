@@ -145,7 +145,7 @@ export class ChannelHost {
 
   static async create(base, options) {
     await loadMainWasm(base);
-    return new ChannelHost(new MainChannel(options.capacity ?? 0), options);
+    return new ChannelHost(new MainChannel(), options);
   }
 
   get buffer() {

@@ -35,14 +35,10 @@ pub struct MainChannel {
 
 #[wasm_bindgen]
 impl MainChannel {
-    /// A fresh channel whose payload areas hold `capacity` bytes each (0: the default).
+    /// A fresh channel whose payload areas hold [`crate::CHANNEL_CAPACITY`] bytes each.
     #[wasm_bindgen(constructor)]
-    pub fn new(capacity: u32) -> Result<MainChannel, JsError> {
-        let capacity = match capacity {
-            0 => crate::CHANNEL_CAPACITY,
-            n => n as usize,
-        };
-        let buffer = SharedArrayBuffer::new(region_bytes(capacity) as u32);
+    pub fn new() -> Result<MainChannel, JsError> {
+        let buffer = SharedArrayBuffer::new(region_bytes(crate::CHANNEL_CAPACITY) as u32);
         let region = WebRegion::new(&buffer).map_err(js_err)?;
         let channel = ChannelMain::new(region, MainConfig::default()).map_err(js_err)?;
         Ok(MainChannel { channel, buffer })

@@ -39,8 +39,10 @@ impl Default for WorkerConfig {
 /// Why [`ChannelWorker::request`] returned without a reply.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChannelError {
-    /// The interrupt word is set. It stays set: the caller raises `KeyboardInterrupt` and
-    /// clears it with [`ChannelWorker::take_interrupt`]. A late reply is discarded.
+    /// The interrupt word is set. It stays set until whoever raises `KeyboardInterrupt`
+    /// clears it: in Weft, CPython itself (the word is python.wasm's `weft_interrupt_word`,
+    /// see `web::WebRegion::bind_interrupt`); elsewhere [`ChannelWorker::take_interrupt`].
+    /// A late reply is discarded.
     Interrupted,
     /// The deadline of [`ChannelWorker::request_timeout`] passed. A late reply is discarded.
     TimedOut,
@@ -134,8 +136,9 @@ impl<S: BlockingRegion> ChannelWorker<S> {
         self.region.load(Word::Interrupt) != 0
     }
 
-    /// Clears a pending interrupt; returns whether there was one. The runtime calls this when
-    /// it delivers the `KeyboardInterrupt`, so that one `interrupt()` raises once.
+    /// Clears a pending interrupt; returns whether there was one, so that one `interrupt()`
+    /// raises once. For hosts whose guest does not clear the word itself (Weft's python.wasm
+    /// does).
     pub fn take_interrupt(&self) -> bool {
         let mut seen = self.region.load(Word::Interrupt);
         while seen != 0 {

@@ -19,6 +19,10 @@ export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const DIST = resolve(process.env.WEFT_DIST ?? join(REPO, 'dist'));
 export const ARTIFACTS = resolve(process.env.WEFT_ARTIFACTS ?? join(REPO, 'target', 'test-artifacts'));
 export const CHROMIUM = process.env.WEFT_CHROMIUM ?? '/usr/bin/chromium';
+/** Debian's Chromium, headless, with nothing that reaches the network on its own. */
+export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export { chromium };
 /** Options of one browser test. */
 export const T = { timeout: 180_000 };
 
@@ -183,8 +187,7 @@ async function openTestPage(profile, url, consoleLines) {
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: CHROMIUM_ARGS,
     viewport: { width: 1000, height: 700 },
   });
   const page = context.pages()[0] ?? await context.newPage();

@@ -1,33 +1,14 @@
 // The client API (dist/weft.mjs) in Node: Weft.start -> run -> close.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { pathToFileURL } from 'node:url';
 
-import { DIST } from './helpers.mjs';
+import { startWeft } from './helpers.mjs';
 
 const T = { timeout: 120_000 };
-const { Weft } = await import(pathToFileURL(join(DIST, 'weft.mjs')).href);
-
-/** Starts an interpreter whose output is collected as text. */
-async function start(options = {}) {
-  const out = [];
-  const err = [];
-  const py = await Weft.start({
-    stdout: (bytes) => out.push(Buffer.from(bytes)),
-    stderr: (bytes) => err.push(Buffer.from(bytes)),
-    ...options,
-  });
-  return {
-    py,
-    stdout: () => Buffer.concat(out).toString('utf8'),
-    stderr: () => Buffer.concat(err).toString('utf8'),
-  };
-}
 
 describe('client API', () => {
   test('run -> exit 0, output through the stdout callback as bytes', T, async () => {
-    const s = await start();
+    const s = await startWeft();
     try {
       const code = await s.py.run(['-c', 'print("héllo ✓ 𝄞")']);
       assert.equal(code, 0, s.stderr());
@@ -39,7 +20,7 @@ describe('client API', () => {
   });
 
   test('env reaches os.environ; stderr callback; sys.exit code', T, async () => {
-    const s = await start({ env: { WEFT_GREETING: 'grüß dich', OTHER: '' } });
+    const s = await startWeft({ env: { WEFT_GREETING: 'grüß dich', OTHER: '' } });
     try {
       const code = await s.py.run(['-c',
         'import os, sys\nprint(os.environ["WEFT_GREETING"], repr(os.environ["OTHER"]))\n' +
@@ -53,7 +34,7 @@ describe('client API', () => {
   });
 
   test('argv', T, async () => {
-    const s = await start();
+    const s = await startWeft();
     try {
       const code = await s.py.run(['-c', 'import sys, json; print(json.dumps(sys.argv[1:]))', 'a b', '--flag']);
       assert.equal(code, 0, s.stderr());
@@ -64,7 +45,7 @@ describe('client API', () => {
   });
 
   test('uncaught exception -> traceback on stderr, exit 1', T, async () => {
-    const s = await start();
+    const s = await startWeft();
     try {
       const code = await s.py.run(['-c', '1/0']);
       assert.equal(code, 1);
@@ -75,7 +56,7 @@ describe('client API', () => {
   });
 
   test('a trap rejects run() with an Error; a new interpreter then works', T, async () => {
-    const s = await start();
+    const s = await startWeft();
     try {
       await assert.rejects(s.py.run(['-c', 'import os; os.abort()']), (e) => {
         assert.ok(e instanceof Error, `rejected with ${typeof e}: ${e}`);
@@ -85,7 +66,7 @@ describe('client API', () => {
     } finally {
       await s.py.close().catch(() => {});
     }
-    const again = await start();
+    const again = await startWeft();
     try {
       assert.equal(await again.py.run(['-c', 'print(sum(range(101)))']), 0, again.stderr());
       assert.equal(again.stdout(), '5050\n');

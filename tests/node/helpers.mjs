@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** The built package: `cargo xtask test` sets WEFT_DIST; default <repo>/dist. */
@@ -13,6 +13,27 @@ export const DIST = resolve(process.env.WEFT_DIST ?? join(REPO, 'dist'));
 export const CLI = join(DIST, 'cli.mjs');
 /** Python snippets shared by the Node and browser suites. */
 export const PYTHON_DIR = join(REPO, 'tests', 'python');
+/** The built client module (dist/weft.mjs). */
+export const client = await import(pathToFileURL(join(DIST, 'weft.mjs')).href);
+
+/**
+ * Starts an interpreter whose output is collected: `stdout()`/`stderr()` are the text so far.
+ * `options` go to Weft.start and may replace the collecting callbacks.
+ */
+export async function startWeft(options = {}) {
+  const out = [];
+  const err = [];
+  const py = await client.Weft.start({
+    stdout: (bytes) => out.push(Buffer.from(bytes)),
+    stderr: (bytes) => err.push(Buffer.from(bytes)),
+    ...options,
+  });
+  return {
+    py,
+    stdout: () => Buffer.concat(out).toString('utf8'),
+    stderr: () => Buffer.concat(err).toString('utf8'),
+  };
+}
 
 /**
  * Runs `node <cli> ...args` and collects its output.

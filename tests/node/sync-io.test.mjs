@@ -4,34 +4,16 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { pathToFileURL } from 'node:url';
 
-import { CLI, DIST } from './helpers.mjs';
+import { CLI, client, startWeft } from './helpers.mjs';
 
 const T = { timeout: 120_000 };
-const { Weft, WeftError, PageDirectory } = await import(pathToFileURL(join(DIST, 'weft.mjs')).href);
-
-/** An interpreter whose output is collected; `stdout()` is the text so far. */
-async function start(options = {}) {
-  const out = [];
-  const err = [];
-  const py = await Weft.start({
-    stdout: (bytes) => out.push(Buffer.from(bytes)),
-    stderr: (bytes) => err.push(Buffer.from(bytes)),
-    ...options,
-  });
-  return {
-    py,
-    stdout: () => Buffer.concat(out).toString('utf8'),
-    stderr: () => Buffer.concat(err).toString('utf8'),
-  };
-}
+const { WeftError, PageDirectory } = client;
 
 /** Runs `code` in a fresh interpreter; returns {code, stdout, stderr}. */
 async function python(code, options = {}) {
-  const s = await start(options);
+  const s = await startWeft(options);
   try {
     const exit = await s.py.run(['-c', code]);
     return { code: exit, stdout: s.stdout(), stderr: s.stderr() };
@@ -58,7 +40,7 @@ const lines = (...l) => {
 describe('input() and sys.stdin', () => {
   test('the prompt and everything printed before it reach stdout before the handler runs', T, async () => {
     let seen;
-    const s = await start({
+    const s = await startWeft({
       stdin: () => {
         seen = s.stdout();
         return 'Ada';
@@ -147,7 +129,7 @@ describe('input() and sys.stdin', () => {
   });
 
   test('setStdin replaces the handler between runs', T, async () => {
-    const s = await start({ stdin: lines('first') });
+    const s = await startWeft({ stdin: lines('first') });
     try {
       await s.py.run(['-c', 'print(input())']);
       s.py.setStdin({ stdin: lines('second') }); // Pyodide's shape
@@ -173,7 +155,7 @@ describe('sleep', () => {
   test('a 2 s sleep costs (almost) no CPU', T, async () => {
     let before;
     let usage;
-    const s = await start({
+    const s = await startWeft({
       stdout: (b) => {
         const text = Buffer.from(b).toString();
         if (text.includes('sleeping')) before = process.cpuUsage();
@@ -209,7 +191,7 @@ describe('interrupts', () => {
       let t0;
       let latency;
       let text = '';
-      const s = await start({
+      const s = await startWeft({
         stdin: () => new Promise(() => {}),
         stdout: (b) => {
           text += Buffer.from(b).toString();
@@ -235,7 +217,7 @@ describe('interrupts', () => {
   }
 
   test('an uncaught KeyboardInterrupt ends the run with 130 and a traceback', T, async () => {
-    const s = await start();
+    const s = await startWeft();
     try {
       interruptAfter(s, 'ready');
       const code = await s.py.run(['-c', 'print("ready", flush=True)\nwhile True: pass']);
@@ -247,7 +229,7 @@ describe('interrupts', () => {
   });
 
   test('the REPL keeps its globals after an interrupt', T, async () => {
-    const s = await start();
+    const s = await startWeft();
     try {
       const input = ['x = 42', 'while True: pass', '', 'print("x is", x)'];
       s.py.setStdin(() => {
@@ -265,7 +247,7 @@ describe('interrupts', () => {
   });
 
   test('interrupt() while nothing runs does not hit the next run; one interrupt raises once', T, async () => {
-    const s = await start();
+    const s = await startWeft();
     try {
       s.py.interrupt();
       assert.equal(await s.py.run(['-c', 'import time; time.sleep(0.3); print("ran")']), 0, s.stderr());
@@ -279,7 +261,7 @@ describe('interrupts', () => {
   });
 
   test('a handler set to SIG_IGN or a custom one is honoured', T, async () => {
-    const s = await start();
+    const s = await startWeft();
     try {
       interruptAfter(s, 'ready');
       const code = await s.py.run(['-c', 'import signal, time, sys\n' +
@@ -292,7 +274,7 @@ describe('interrupts', () => {
   });
 
   test('terminate() ends a worker stuck in a C call; a new interpreter starts', T, async () => {
-    const s = await start();
+    const s = await startWeft();
     const running = s.py.run(['-c', 'print("go", flush=True)\nsum(range(10**14))']);
     await printed(s, 'go');
     s.py.interrupt(); // not seen inside sum(): the C loop never checks

@@ -1618,10 +1618,15 @@ mod tests {
     #[test]
     fn an_interrupted_sleep_is_eintr() {
         let f = fixture();
-        f.host.interrupted.store(true, std::sync::atomic::Ordering::SeqCst);
+        f.host
+            .interrupted
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         clock_subscription(&f, DATA, 42, 5_000_000_000);
         let t0 = std::time::Instant::now();
-        assert_eq!(errno(f.wasi.poll_oneoff(&f.mem, DATA, 0x2000, 1, OUT)), Errno::Intr);
+        assert_eq!(
+            errno(f.wasi.poll_oneoff(&f.mem, DATA, 0x2000, 1, OUT)),
+            Errno::Intr
+        );
         assert!(t0.elapsed() < std::time::Duration::from_secs(1));
     }
 

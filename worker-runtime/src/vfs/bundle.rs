@@ -453,13 +453,7 @@ mod tests {
     use zip::write::SimpleFileOptions;
     use zip::CompressionMethod;
 
-    const READ: OpenOptions = OpenOptions {
-        read: true,
-        write: false,
-        create: false,
-        exclusive: false,
-        truncate: false,
-    };
+    const READ: OpenOptions = OpenOptions::READ;
 
     const MOD_PY: &[u8] = b"def f():\n    return 'deflated module body, long enough to compress'\n";
     const STORED: &[u8] = b"STORED-ENTRY-CONTENT-0123456789";

@@ -710,13 +710,7 @@ mod tests {
         exclusive: false,
         truncate: false,
     };
-    const RO: OpenOptions = OpenOptions {
-        read: true,
-        write: false,
-        create: false,
-        exclusive: false,
-        truncate: false,
-    };
+    const RO: OpenOptions = OpenOptions::READ;
 
     fn read_all(f: &dyn OpenFile) -> Vec<u8> {
         let mut out = vec![0; f.metadata().unwrap().size as usize];

@@ -100,6 +100,17 @@ pub struct OpenOptions {
     pub truncate: bool,
 }
 
+impl OpenOptions {
+    /// Read-only, the file must exist.
+    pub const READ: OpenOptions = OpenOptions {
+        read: true,
+        write: false,
+        create: false,
+        exclusive: false,
+        truncate: false,
+    };
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TimeChange {
     Keep,

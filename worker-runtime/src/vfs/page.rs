@@ -421,13 +421,7 @@ mod tests {
         (fake.clone(), PageFs::new(fake))
     }
 
-    const READ: OpenOptions = OpenOptions {
-        read: true,
-        write: false,
-        create: false,
-        exclusive: false,
-        truncate: false,
-    };
+    const READ: OpenOptions = OpenOptions::READ;
     const WRITE: OpenOptions = OpenOptions {
         read: false,
         write: true,

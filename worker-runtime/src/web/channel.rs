@@ -93,8 +93,6 @@ pub fn read_stdin(max: usize) -> Result<Vec<u8>, (Errno, Option<String>)> {
 /// A page-owned mount: requests carry the mount point so one page handler serves several.
 pub struct ChannelTransport {
     pub mount: String,
-    /// Where to explain failures the errno cannot carry (the guest's stderr).
-    pub report: fn(&str),
 }
 
 impl PageTransport for ChannelTransport {
@@ -105,7 +103,8 @@ impl PageTransport for ChannelTransport {
         })
         .map_err(|(errno, message)| {
             if let Some(m) = message {
-                (self.report)(&format!("weft: page mount {}: {m}\n", self.mount));
+                // The errno cannot carry it: explain on the guest's stderr.
+                super::write_stderr(&format!("weft: page mount {}: {m}\n", self.mount));
             }
             match errno {
                 Errno::Intr => FsError::Interrupted,

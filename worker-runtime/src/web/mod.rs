@@ -238,7 +238,6 @@ impl Runtime {
         }
         let transport = channel::ChannelTransport {
             mount: at.to_string(),
-            report: write_stderr,
         };
         self.vfs
             .mount(at, Arc::new(PageFs::new(Arc::new(transport))))
