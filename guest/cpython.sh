@@ -71,7 +71,10 @@ if [ ! -f "$out/.complete" ]; then
   # flag wins. Keep everything configure put into LDFLAGS_NODIST.
   base_ld=$(sed -n 's/^LDFLAGS_NODIST=[[:space:]]*//p' Makefile)
   LD_NODIST="$base_ld -Wl,--max-memory=$MAX_MEMORY -Wl,--export=malloc,--export=free"
-  LD_NODIST+=" -Wl,--export=weft_interrupt_word $out/build/weft_init.o $out/build/weft_interrupt.o"
+  LD_NODIST+=" -Wl,--export=weft_interrupt_word,--export=weft_main_wait"
+  # Interruptible lock waits on the main thread (support/weft_interrupt.c).
+  LD_NODIST+=" -Wl,--wrap=pthread_cond_wait,--wrap=pthread_cond_timedwait,--wrap=__timedwait_cp"
+  LD_NODIST+=" $out/build/weft_init.o $out/build/weft_interrupt.o"
   echo "$LD_NODIST" >"$out/link-flags.txt"
 
   log "cpython: make -j$JOBS"
@@ -90,6 +93,9 @@ if [ ! -f "$out/.complete" ]; then
     || die "cpython: weft_interrupt_consume not linked (weft_interrupt.o or the patch missing)"
   wasm-objdump -j Export -x python.wasm | grep -q -- '^ - global\[[0-9]*\] -> "weft_interrupt_word"$' \
     || die "cpython: weft_interrupt_word is not exported"
+  wasm-objdump -j Export -x python.wasm | grep -q -- '^ - global\[[0-9]*\] -> "weft_main_wait"$' \
+    || die "cpython: weft_main_wait is not exported"
+  grep -q ' __wrap___timedwait_cp$' "$out/logs/nm.txt" || die "cpython: the lock wait wrappers were not linked"
 
   log "cpython: make install"
   t0=$SECONDS

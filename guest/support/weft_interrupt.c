@@ -15,6 +15,7 @@
 #include "Python.h"
 #include "pycore_pystate.h"   // _Py_IsMainThread()
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>           // SIGINT (pyconfig.h defines _WASI_EMULATED_SIGNAL)
 #include <stdint.h>
 #include <time.h>
@@ -24,6 +25,8 @@
  * flags include -fvisibility=hidden. Non-zero: SIGINT pending. */
 __attribute__((visibility("default"), aligned(4)))
 int weft_interrupt_word = 0;
+
+static int weft_interrupt_delivered;
 
 /* Out of line: runs only while the word is non-zero, so the hot path stays one load. Called with
  * an attached thread state (eval loop, PyErr_CheckSignals); it takes no lock and allocates
@@ -38,6 +41,8 @@ weft_interrupt_consume(void)
     }
     /* Swap, not load+store: a second store by the host during this call is not lost. */
     if (__atomic_exchange_n(&weft_interrupt_word, 0, __ATOMIC_SEQ_CST) != 0) {
+        /* Consumed: the next interrupt may end a lock wait again (see below). */
+        weft_interrupt_delivered = 0;
         /* Trips SIGINT as a real signal would: the eval breaker then runs the Python handler
          * (default_int_handler raises KeyboardInterrupt); SIG_IGN/SIG_DFL make it a no-op. */
         (void)PyErr_SetInterruptEx(SIGINT);
@@ -104,4 +109,117 @@ int
 __clock_nanosleep(clockid_t clock_id, int flags, const struct timespec *rqtp, struct timespec *rmtp)
 {
     return clock_nanosleep(clock_id, flags, rqtp, rmtp);
+}
+
+/* Interruptible lock waits on the main thread.
+ *
+ * Natively SIGINT wakes a blocked wait, and CPython's lock waits (Lock.acquire, Thread.join,
+ * Event.wait, queue.get) treat the wake-up as "interrupted" and run the SIGINT handler. This
+ * build has no POSIX semaphores, so those waits are pthread condition variables: a wake-up
+ * without the lock is PY_LOCK_INTR (thread_pthread.h, parking_lot.c). A WASI futex wait
+ * (memory.atomic.wait32) is never interrupted, so a main thread blocked in join() would not see
+ * interrupt() until the other thread ended.
+ *
+ * The link wraps three wasi-libc symbols (-Wl,--wrap=pthread_cond_wait,
+ * --wrap=pthread_cond_timedwait,--wrap=__timedwait_cp). While the main thread is in a condition
+ * wait, its futex waits publish their address in weft_main_wait and end early when the
+ * interrupt word is set, before or after waiting: musl's condition wait then returns as if
+ * timed out, which the wrapper turns into a spurious wake-up (0), as a signal would. The host,
+ * after setting the word, notifies the address it reads there; sequentially consistent accesses
+ * on both sides mean either the waiter sees the word or the host sees the address.
+ *
+ * One interrupt ends one wait: the GIL's condition wait loops on spurious wake-ups and must
+ * still time out to ask the running thread for the GIL, so a word that stays set (nobody has
+ * consumed it yet) does not end the waits after the first. The next interrupt counts again once
+ * the word has been seen clear. Other threads' waits are never ended: Python handles signals on
+ * the main thread only. */
+
+/* Exported by address (-Wl,--export=weft_main_wait): the futex address the main thread is
+ * blocked on in a condition wait, 0 when it is not. */
+__attribute__((visibility("default"), aligned(4)))
+int weft_main_wait = 0;
+
+/* Main thread only, so plain variables. */
+static pthread_t weft_main_thread;
+static int weft_main_in_cond_wait;  /* inside pthread_cond_(timed)wait */
+static int weft_main_woken;         /* the current condition wait was ended by an interrupt */
+/* weft_interrupt_delivered (declared above): the pending interrupt has ended a wait already. */
+
+__attribute__((constructor))
+static void
+weft_note_main_thread(void)
+{
+    weft_main_thread = pthread_self();
+}
+
+static int
+weft_on_main_thread(void)
+{
+    return pthread_equal(pthread_self(), weft_main_thread);
+}
+
+/* Whether a wait should end now for the interrupt word (at most once per interrupt). */
+static int
+weft_interrupt_ends_wait(void)
+{
+    if (__atomic_load_n(&weft_interrupt_word, __ATOMIC_SEQ_CST) == 0) {
+        weft_interrupt_delivered = 0;
+        return 0;
+    }
+    if (weft_interrupt_delivered) {
+        return 0;
+    }
+    weft_interrupt_delivered = 1;
+    weft_main_woken = 1;
+    return 1;
+}
+
+int __real_pthread_cond_timedwait(pthread_cond_t *restrict c, pthread_mutex_t *restrict m,
+                                  const struct timespec *restrict ts);
+int __real___timedwait_cp(volatile int *addr, int val, clockid_t clk, const struct timespec *at,
+                          int priv);
+
+int
+__wrap_pthread_cond_timedwait(pthread_cond_t *restrict c, pthread_mutex_t *restrict m,
+                              const struct timespec *restrict ts)
+{
+    if (!weft_on_main_thread()) {
+        return __real_pthread_cond_timedwait(c, m, ts);
+    }
+    weft_main_in_cond_wait = 1;
+    weft_main_woken = 0;
+    int r = __real_pthread_cond_timedwait(c, m, ts);
+    weft_main_in_cond_wait = 0;
+    /* The mutex is held again either way; report a spurious wake-up, as after a signal. */
+    if (weft_main_woken && r == ETIMEDOUT) {
+        r = 0;
+    }
+    return r;
+}
+
+int
+__wrap_pthread_cond_wait(pthread_cond_t *restrict c, pthread_mutex_t *restrict m)
+{
+    /* musl's pthread_cond_wait is the timed wait without a deadline. */
+    return __wrap_pthread_cond_timedwait(c, m, NULL);
+}
+
+int
+__wrap___timedwait_cp(volatile int *addr, int val, clockid_t clk, const struct timespec *at,
+                      int priv)
+{
+    if (!weft_main_in_cond_wait || !weft_on_main_thread()) {
+        return __real___timedwait_cp(addr, val, clk, at, priv);
+    }
+    __atomic_store_n(&weft_main_wait, (int)(uintptr_t)addr, __ATOMIC_SEQ_CST);
+    /* ETIMEDOUT ends musl's condition wait loop; EINTR would only retry it. */
+    int r = ETIMEDOUT;
+    if (!weft_interrupt_ends_wait()) {
+        r = __real___timedwait_cp(addr, val, clk, at, priv);
+        if (r != ETIMEDOUT && weft_interrupt_ends_wait()) {
+            r = ETIMEDOUT;
+        }
+    }
+    __atomic_store_n(&weft_main_wait, 0, __ATOMIC_SEQ_CST);
+    return r;
 }

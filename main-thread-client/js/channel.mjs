@@ -23,7 +23,8 @@ export const NO_SHARED_MEMORY =
   'service worker on hosts that cannot set headers.';
 
 let loading;
-function loadMainWasm(base) {
+/** Loads this client's wasm half (MainChannel, PoolMain) once. */
+export function loadMainWasm(base) {
   loading ??= (async () => {
     const url = new URL('main/main_thread_client_bg.wasm', base);
     let source = url;
@@ -133,6 +134,8 @@ export class ChannelHost {
   #bound = false; // the interrupt word is the running process's
   #running = false; // a process is running (started or about to)
   #interruptPending = false; // interrupt() came before the process's memory was known
+  #memory = null; // Int32Array over the running process's memory
+  #mainWaitAddr = 0; // address of its weft_main_wait
   #announced = new Set(); // requests whose bell has arrived but that poll() has not given yet
   #held = new Map(); // seq -> request given by poll() before its bell
 
@@ -221,11 +224,17 @@ export class ChannelHost {
     this.#interruptPending = false;
   }
 
-  /** The process's memory is known: its `weft_interrupt_word` becomes the interrupt word. */
-  processStarted(memoryBuffer, interruptAddr) {
+  /**
+   * The process's memory is known: its `weft_interrupt_word` becomes the interrupt word, and
+   * `weft_main_wait` (0 if python.wasm has none) says which futex its main thread is blocked
+   * on in a lock wait (Thread.join(), Lock.acquire(), queue.get(), ...).
+   */
+  processStarted(memoryBuffer, interruptAddr, mainWaitAddr = 0) {
     this.#channel.bindInterrupt(memoryBuffer, interruptAddr);
+    this.#memory = new Int32Array(memoryBuffer);
+    this.#mainWaitAddr = mainWaitAddr;
     this.#bound = true;
-    if (this.#interruptPending) this.#channel.interrupt();
+    if (this.#interruptPending) this.interrupt();
     this.#interruptPending = false;
   }
 
@@ -234,12 +243,22 @@ export class ChannelHost {
     this.#interruptPending = false;
     if (this.#bound) this.#channel.unbindInterrupt();
     this.#bound = false;
+    this.#memory = null;
   }
 
   /** KeyboardInterrupt in the running process's main thread; nothing when none runs. */
   interrupt() {
-    if (this.#bound) this.#channel.interrupt();
-    else if (this.#running) this.#interruptPending = true;
+    if (!this.#bound) {
+      if (this.#running) this.#interruptPending = true;
+      return;
+    }
+    this.#channel.interrupt();
+    // After the store: the guest publishes the address, then checks the word, so either it
+    // sees the word or this sees the address (guest/support/weft_interrupt.c).
+    if (this.#mainWaitAddr) {
+      const futex = Atomics.load(this.#memory, this.#mainWaitAddr >> 2);
+      if (futex) Atomics.notify(this.#memory, futex >> 2);
+    }
   }
 }
 

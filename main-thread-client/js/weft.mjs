@@ -5,8 +5,9 @@
 // here. Synchronous answers to Python (stdin, page-owned files) and interrupts go through the
 // sync-io channel in channel.mjs when the platform has SharedArrayBuffer.
 import { ChannelHost, NO_SHARED_MEMORY, PageDirectory, sharedMemoryAvailable } from './channel.mjs';
+import { THREAD_DEFAULTS, ThreadPool, threadOptions } from './threads.mjs';
 
-export { PageDirectory, NO_SHARED_MEMORY };
+export { PageDirectory, NO_SHARED_MEMORY, THREAD_DEFAULTS };
 
 const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
 
@@ -68,6 +69,9 @@ export class Weft {
   #failure = null; // WeftError once the interpreter cannot go on
   #closed = false;
   #channel = null; // ChannelHost, when SharedArrayBuffer is available
+  #pool = null; // ThreadPool, when SharedArrayBuffer is available and threads are on
+  #shared = 0; // the running process's handle for pool workers
+  #memoryBytes = 0; // the last process's memory size when it ended
 
   constructor(options) {
     this.#options = options;
@@ -99,10 +103,23 @@ export class Weft {
     } else if (Object.keys(pageMounts).length) {
       throw new WeftError(`page-owned mounts are unavailable: ${NO_SHARED_MEMORY}`);
     }
-    this.#worker = await spawnWorker(new URL('worker.mjs', base));
+    const threads = threadOptions(o.threads);
+    const workerUrl = new URL('worker.mjs', base);
+    if (this.#channel && threads) {
+      this.#pool = await ThreadPool.create(base, threads, {
+        spawnWorker,
+        workerUrl,
+        onMessage: (msg) => this.#onMessage(msg),
+        onFailure: (error) => this.#fail(new WeftError(error.message, { remoteStack: error.stack })),
+      });
+    }
+    this.#worker = await spawnWorker(workerUrl);
     const ready = new Promise((resolve, reject) => {
       this.#worker.onMessage((msg) => {
-        if (msg.type === 'ready') resolve();
+        if (msg.type === 'ready') {
+          this.#pool?.start({ runtime: msg.runtime, python: msg.python, channel: this.#channel.buffer, hostMounts: o.hostMounts ?? {} });
+          resolve();
+        }
         else if (msg.type === 'failed' && msg.id === undefined) reject(new WeftError(msg.error.message, { remoteStack: msg.error.stack }));
         else this.#onMessage(msg);
       });
@@ -118,11 +135,13 @@ export class Weft {
       hostMounts: o.hostMounts ?? {},
       channel: this.#channel?.buffer,
       pageMounts: Object.keys(pageMounts),
+      pool: this.#pool?.init,
     });
     try {
       await ready;
     } catch (e) {
       this.#closed = true;
+      this.#pool?.terminate();
       this.#worker.terminate();
       throw e;
     }
@@ -134,14 +153,31 @@ export class Weft {
     } else if (msg.type === 'bell') {
       this.#channel?.onBell(msg.seq);
     } else if (msg.type === 'started') {
-      this.#channel?.processStarted(msg.memory, msg.interruptAddr);
+      this.#channel?.processStarted(msg.memory, msg.interruptAddr, msg.mainWaitAddr);
+      if (this.#pool) {
+        this.#pool.processStarted(msg.id, msg.wasmMemory, msg.handle);
+        this.#shared = msg.handle;
+      }
     } else if (msg.type === 'exit') {
       this.#channel?.processEnded();
-      this.#pending.get(msg.id)?.resolve(msg.code);
-      this.#pending.delete(msg.id);
+      this.#memoryBytes = msg.memoryBytes;
+      this.#processExited(msg.id, msg.code);
+    } else if (msg.type === 'grow') {
+      this.#pool?.topUp();
     } else if (msg.type === 'failed') {
       this.#fail(new WeftError(msg.error.message, { remoteStack: msg.error.stack }));
     }
+  }
+
+  /** Resolves run `id` once the process's threads have let go of it (all output is in). */
+  async #processExited(id, code) {
+    if (this.#pool) {
+      const references = await this.#pool.processEnded();
+      if (this.#closed) return;
+      this.#worker.post({ type: 'release', handle: this.#shared, count: references });
+    }
+    this.#pending.get(id)?.resolve(code);
+    this.#pending.delete(id);
   }
 
   #fail(err) {
@@ -151,6 +187,7 @@ export class Weft {
     this.#pending.clear();
     // The worker's state is suspect after a trap: end it; a new Weft.start() gives a fresh one.
     this.#closed = true;
+    this.#pool?.terminate();
     this.#worker.terminate();
   }
 
@@ -180,6 +217,23 @@ export class Weft {
     });
     this.#queue = job.catch(() => {});
     return job;
+  }
+
+  /**
+   * Figures for monitoring: `threadWorkers` (pool workers alive), `idleThreadWorkers` (ready for
+   * a new thread), `memoryBytes` (the last finished process's memory).
+   */
+  stats() {
+    return {
+      threadWorkers: this.#pool?.size ?? 0,
+      idleThreadWorkers: this.#pool?.idle ?? 0,
+      memoryBytes: this.#memoryBytes,
+    };
+  }
+
+  /** Whether Python threads work (SharedArrayBuffer available and the `threads` option on). */
+  get threads() {
+    return this.#pool !== null;
   }
 
   /** Whether input(), page-owned mounts and interrupt() work (SharedArrayBuffer available). */

@@ -3,7 +3,9 @@
 //! The user-facing API (`Weft.start`, `run`, `interrupt`, the CLI) is JavaScript in `js/`. This
 //! crate is the one piece of it that must agree byte for byte with the worker: the main side of
 //! the `sync-io` channel ([`sync_io::ChannelMain`] over a `SharedArrayBuffer`), compiled to
-//! `wasm32-unknown-unknown` and exported to `weft.mjs` as `MainChannel`.
+//! `wasm32-unknown-unknown` and exported to `weft.mjs` as `MainChannel`; and the coordinator's
+//! view of the `threads` pool table, exported as `PoolMain` (its protocol is model-tested in
+//! `threads`).
 //!
 //! **Why Rust here, not JS.** The channel's messages are postcard-encoded Rust types, its
 //! chunking and cancellation rules are model-checked in `sync-io`; a second implementation in
@@ -21,6 +23,8 @@ compile_error!(
      without the `atomics` target feature"
 );
 
+#[cfg(target_arch = "wasm32")]
+mod pool;
 #[cfg(target_arch = "wasm32")]
 mod web;
 

@@ -30,7 +30,8 @@
 //! slices are only a safety net; the main side may `Atomics.waitAsync` on its bell.
 //!
 //! **Several Python threads.** Requests take turns (the areas hold one message each way at a
-//! time); waiting for the turn is an interruptible wait like the others.
+//! time); waiting for the turn is an interruptible wait like the others. Threads on other
+//! workers attach their own handle with [`ChannelWorker::with_turns`], sharing the turns.
 //!
 //! **Interrupts and late replies.** A request that ends without its reply (interrupt,
 //! [`ChannelWorker::request_timeout`], an error) writes its sequence number into the `CANCEL`
@@ -80,5 +81,5 @@ pub use chunk::LayoutError;
 pub use main_side::{ChannelMain, Incoming, MainConfig, MainError};
 pub use protocol::{Reply, Request};
 pub use worker_side::{
-    ChannelError, ChannelWorker, WorkerConfig, DEFAULT_MAX_MESSAGE_LEN, DEFAULT_WAIT_SLICE,
+    ChannelError, ChannelWorker, Turns, WorkerConfig, DEFAULT_MAX_MESSAGE_LEN, DEFAULT_WAIT_SLICE,
 };

@@ -1,6 +1,7 @@
 //! The worker's half: blocking requests that an interrupt always ends.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::chunk::{ring, ChunkHeader, Direction, LayoutError};
@@ -99,20 +100,40 @@ pub struct ChannelWorker<S> {
     capacity: usize,
     config: WorkerConfig,
     /// The sequence number of the next request; held for a whole request, which is what makes
-    /// requests take turns (see [`Self::take_turn`]).
-    next_seq: Mutex<u32>,
+    /// requests take turns (see [`Self::take_turn`]). Shared by every handle on the channel.
+    next_seq: Arc<Mutex<u32>>,
 }
+
+/// The turn order of one channel, for handles on it in other threads ([`ChannelWorker::turns`]).
+///
+/// Each worker needs its own view of the region (a JS view belongs to one worker), so a Python
+/// thread on another worker attaches its own [`ChannelWorker`]; sharing the turns keeps its
+/// requests from interleaving with the other threads'. Requires memory shared between the
+/// threads (Weft's runtime runs over one shared memory in every worker).
+#[derive(Clone)]
+pub struct Turns(Arc<Mutex<u32>>);
 
 impl<S: BlockingRegion> ChannelWorker<S> {
     /// Attaches to a region that [`crate::ChannelMain::new`] has initialised.
     pub fn new(region: S, config: WorkerConfig) -> Result<Self, LayoutError> {
+        Self::with_turns(region, config, Turns(Arc::new(Mutex::new(1))))
+    }
+
+    /// Another handle on a channel that already has one: its own `region` view, the same
+    /// turns.
+    pub fn with_turns(region: S, config: WorkerConfig, turns: Turns) -> Result<Self, LayoutError> {
         let capacity = crate::chunk::validate(&region)?;
         Ok(ChannelWorker {
             region,
             capacity,
             config,
-            next_seq: Mutex::new(1),
+            next_seq: turns.0,
         })
+    }
+
+    /// The turns of this channel, for [`Self::with_turns`].
+    pub fn turns(&self) -> Turns {
+        Turns(self.next_seq.clone())
     }
 
     /// Sends `request` and blocks until its reply, an interrupt, or an error.

@@ -550,6 +550,31 @@ fn threads_take_turns() {
     assert_eq!(page.stop().requests.len(), 400);
 }
 
+/// Python threads on other workers have their own handle (their own region view) on the same
+/// channel; sharing the turns keeps their requests apart.
+#[test]
+fn handles_sharing_turns_take_turns() {
+    let (region, main, worker) = channel(32);
+    let page = Page::start(main, echo_handler);
+    let threads: Vec<_> = (0..4u32)
+        .map(|t| {
+            let handle =
+                ChannelWorker::with_turns(region.clone(), WorkerConfig::default(), worker.turns())
+                    .unwrap();
+            thread::spawn(move || {
+                for i in 0..100 {
+                    let max = t * 1000 + i;
+                    assert_eq!(handle.request(&Request::ReadStdin { max }), Ok(echo(max)));
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    assert_eq!(page.stop().requests.len(), 400);
+}
+
 #[test]
 fn interrupt_while_waiting_for_the_turn() {
     let (_, main, worker) = channel(64);

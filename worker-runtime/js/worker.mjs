@@ -1,16 +1,32 @@
 // Weft's worker entry, the same file in Node (worker_threads) and browsers (module Worker).
-// It owns one interpreter: the Rust runtime (file systems, syscalls) and python.wasm, and runs
-// one Python process at a time on request of the client in weft.mjs.
+// A worker has one of two roles, set by its first message:
 //
-// Messages from the client:  {type:'init', assetsUrl, hostMounts, channel?, pageMounts}
-//                            {type:'run', id, args, env, tty}
-// Messages to the client:    {type:'ready'}  {type:'output', fd, data}  {type:'exit', id, code}
-//                            {type:'started', id, memory, interruptAddr}  {type:'bell', seq}
+// - The interpreter's worker ('init') owns one interpreter: the Rust runtime (file systems,
+//   syscalls) and python.wasm, and runs one Python process at a time on request of the client
+//   in weft.mjs. Python's main thread runs here.
+// - A pool worker ('thread-init') runs Python threads of that interpreter: it instantiates the
+//   same runtime over the same memory (so file systems and file descriptors are shared) and, for
+//   each process, python.wasm over the process's memory; then it waits on its slot of the
+//   thread-pool table (threads crate) for `wasi_thread_start(tid, start_arg)`.
+//
+// Messages from the client:  {type:'init', assetsUrl, hostMounts, channel?, pageMounts, pool?}
+//                            {type:'run', id, args, env, tty}  {type:'release', handle, count}
+//                            {type:'thread-init', slot, runtime, python, pool, channel,
+//                             hostMounts, spawnTimeoutMs}
+//                            {type:'process', epoch, memory, handle}
+// Messages to the client:    {type:'ready', runtime, python}  {type:'output', fd, data}
+//                            {type:'exit', id, code, memoryBytes}  {type:'bell', seq}  {type:'grow'}
+//                            {type:'started', id, memory, interruptAddr, mainWaitAddr, handle}
 //                            {type:'failed', id?, error:{name, message, stack}}
+//                            {type:'thread-ready'}  {type:'ended', epoch}
 // `channel` is the sync-io SharedArrayBuffer (absent where the page has none); 'bell' says the
 // channel changed (seq 0) or request `seq` is complete, after every output message posted
-// before it.
-import init, { Runtime, Process, memoryImport, last_panic } from './runtime/worker_runtime.js';
+// before it. `pool` is {buffer, spawnTimeoutMs}: the thread-pool table; 'grow' asks the client
+// for more pool workers (a spawn is waiting). 'ended' says a pool worker let go of a process.
+import init, {
+  Runtime, Process, PoolSlot, memoryImport, last_panic, attachPool, runtimeShare, setOutput,
+  registerHostDir, attachThreadChannel,
+} from './runtime/worker_runtime.js';
 
 const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof self === 'undefined';
 
@@ -110,8 +126,10 @@ let pythonModule; // compiled python.wasm
 let memoryLimits; // [initial, maximum] pages
 let dead = false; // after a trap the runtime's state is suspect: refuse further runs
 let hasChannel = false;
+let hasPool = false;
+let lastMemoryBytes = 0; // size of the last process's memory when it ended
 
-async function setup({ assetsUrl, hostMounts = {}, channel, pageMounts = [] }) {
+async function setup({ assetsUrl, hostMounts = {}, channel, pageMounts = [], pool }) {
   const base = new URL(assetsUrl);
   const runtimeWasm = new URL('runtime/worker_runtime_bg.wasm', base);
   await init({ module_or_path: base.protocol === 'file:' ? await fetchBytes(runtimeWasm) : runtimeWasm });
@@ -145,6 +163,38 @@ async function setup({ assetsUrl, hostMounts = {}, channel, pageMounts = [] }) {
     }
   }
   for (const at of pageMounts) runtime.mountPage(at);
+  if (pool) {
+    if (!channel) throw new Error('threads need the sync-io channel (SharedArrayBuffer)');
+    checkThreadExports(pythonModule);
+    attachPool(pool.buffer, () => post({ type: 'grow' }), pool.spawnTimeoutMs);
+    hasPool = true;
+  }
+}
+
+function checkThreadExports(module) {
+  if (!WebAssembly.Module.exports(module).some((e) => e.name === 'wasi_thread_start')) {
+    throw new Error('python.wasm does not export wasi_thread_start: it was not built for wasm32-wasip1-threads');
+  }
+}
+
+// The instance of python.wasm for one thread of `proc` (the main thread or a pool thread).
+function instantiate(proc, memory) {
+  const wasi = {};
+  for (const name of Process.syscallNames()) wasi[name] = proc[name].bind(proc);
+  return new WebAssembly.Instance(pythonModule, {
+    wasi_snapshot_preview1: wasi,
+    env: { memory },
+    wasi: { 'thread-spawn': (startArg) => proc.threadSpawn(startArg) },
+  });
+}
+
+// Why an instance stopped, for the client: exits are not errors here (the caller decides).
+function failure(e) {
+  const panic = last_panic();
+  const err = describe(e);
+  if (panic) err.message = `Weft runtime panicked: ${panic}`;
+  else if (e instanceof WebAssembly.RuntimeError) err.message = `python.wasm trapped: ${e.message}`;
+  return err;
 }
 
 function runProcess({ id, args, env, tty }) {
@@ -152,54 +202,119 @@ function runProcess({ id, args, env, tty }) {
   const [initial, maximum] = memoryLimits;
   const memory = new WebAssembly.Memory({ initial, maximum, shared: true });
   proc.bindMemory(memory);
-  const wasi = {};
-  for (const name of Process.syscallNames()) wasi[name] = proc[name].bind(proc);
-  const imports = {
-    wasi_snapshot_preview1: wasi,
-    env: { memory },
-    // Python threads arrive with the threads crate; until then a spawn fails cleanly and
-    // Python raises "RuntimeError: can't start new thread".
-    wasi: { 'thread-spawn': () => -1 },
-  };
   try {
-    const instance = new WebAssembly.Instance(pythonModule, imports);
+    const instance = instantiate(proc, memory);
     if (hasChannel) {
-      // CPython polls this word; the client sets it (interrupt()) in the same memory.
+      // CPython polls this word; the client sets it (interrupt()) in the same memory, and
+      // wakes the main thread's lock wait whose address it reads at mainWaitAddr.
       const interruptAddr = instance.exports.weft_interrupt_word.value;
+      const mainWaitAddr = instance.exports.weft_main_wait?.value ?? 0;
       proc.bindInterrupt(interruptAddr);
-      post({ type: 'started', id, memory: memory.buffer, interruptAddr });
+      // One reference for the pool workers; the client releases it when they are done.
+      post({ type: 'started', id, memory: memory.buffer, wasmMemory: memory, interruptAddr, mainWaitAddr, handle: hasPool ? proc.share() : 0 });
     }
     instance.exports._start();
     return 0;
   } catch (e) {
     if (e && e.name === 'WasiExit') return e.code;
-    const panic = last_panic();
-    const err = describe(e);
-    if (panic) err.message = `Weft runtime panicked: ${panic}`;
-    else if (e instanceof WebAssembly.RuntimeError) err.message = `python.wasm trapped: ${e.message}`;
+    const err = failure(e);
     throw Object.assign(new Error(err.message), { name: err.name, stack: err.stack });
   } finally {
+    lastMemoryBytes = memory.buffer.byteLength;
     proc.free();
   }
 }
 
+// ---- pool worker ----
+
+let slotIndex;
+let slot; // PoolSlot
+let slotState; // Int32Array over the pool table, for Atomics.waitAsync on this slot's state
+
+async function setupThread({ slot: index, runtime: [runtimeModule, runtimeMemory], python, pool, channel, hostMounts = {}, spawnTimeoutMs }) {
+  await init({ module_or_path: runtimeModule, memory: runtimeMemory });
+  pythonModule = python;
+  checkThreadExports(pythonModule);
+  setOutput((fd, data) => post({ type: 'output', fd, data }, [data.buffer]));
+  // Same order as the interpreter's worker: the runtime names them by registration order.
+  for (const hostPath of Object.values(hostMounts)) registerHostDir(await hostDirFs(hostPath));
+  attachPool(pool, () => post({ type: 'grow' }), spawnTimeoutMs);
+  slotIndex = index;
+  slot = new PoolSlot(index);
+  slotState = new Int32Array(pool);
+  attachThreadChannel(channel, (seq) => post({ type: 'bell', seq }), pool, slot.stopOffset);
+}
+
+// Serves threads of process `epoch` until its slot is reclaimed, then reports 'ended' (after
+// all the output of its threads, so the client can finish the process in order).
+async function serveProcess({ epoch, memory, handle }) {
+  const proc = Process.forThread(handle, slotIndex);
+  try {
+    proc.bindMemory(memory);
+    const instance = instantiate(proc, memory);
+    if (!slot.ready(epoch)) return;
+    for (;;) {
+      const [kind, a, b] = slot.nextWork();
+      if (kind === 2) return; // reclaimed
+      if (kind === 1) {
+        // Idle: waitAsync keeps this worker's event loop free for messages.
+        const w = Atomics.waitAsync(slotState, slot.stateIndex, a);
+        if (w.async) await w.value;
+        continue;
+      }
+      try {
+        instance.exports.wasi_thread_start(a, b);
+      } catch (e) {
+        if (e && e.name === 'WeftThreadStopped') {
+          slot.abandon();
+          return;
+        }
+        // A trap, or exit()/os._exit() in this thread: the whole interpreter ends.
+        const err = e && e.name === 'WasiExit'
+          ? { name: 'WasiExit', message: `Python called exit(${e.code}) (os._exit?) in thread ${a}: a thread cannot end the process alone, so the interpreter stopped`, stack: '' }
+          : failure(e);
+        if (err.name !== 'WasiExit') err.message = `in thread ${a}: ${err.message}`;
+        post({ type: 'failed', error: err });
+        return;
+      }
+      if (!slot.finish()) return;
+    }
+  } finally {
+    proc.free();
+    post({ type: 'ended', epoch });
+  }
+}
 let ready = false;
 deliver = async (msg) => {
   if (msg.type === 'init') {
     try {
       await setup(msg);
       ready = true;
-      post({ type: 'ready' });
+      // What pool workers need to join this interpreter (see setupThread).
+      const share = msg.pool ? { runtime: runtimeShare(), python: pythonModule } : {};
+      post({ type: 'ready', ...share });
     } catch (e) {
       post({ type: 'failed', error: describe(e) });
     }
+  } else if (msg.type === 'thread-init') {
+    try {
+      await setupThread(msg);
+      post({ type: 'thread-ready' });
+    } catch (e) {
+      post({ type: 'failed', error: describe(e) });
+    }
+  } else if (msg.type === 'process') {
+    serveProcess(msg).catch((e) => post({ type: 'failed', error: failure(e) }));
+  } else if (msg.type === 'release') {
+    Process.releaseShared(msg.handle, msg.count);
   } else if (msg.type === 'run') {
     if (!ready || dead) {
       post({ type: 'failed', id: msg.id, error: describe(new Error('the interpreter is not running; start a new one')) });
       return;
     }
     try {
-      post({ type: 'exit', id: msg.id, code: runProcess(msg) });
+      const code = runProcess(msg);
+      post({ type: 'exit', id: msg.id, code, memoryBytes: lastMemoryBytes });
     } catch (e) {
       dead = true;
       post({ type: 'failed', id: msg.id, error: describe(e) });

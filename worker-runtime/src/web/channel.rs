@@ -8,12 +8,13 @@
 
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use js_sys::{Function, SharedArrayBuffer};
 use sync_io::protocol::{FsReply, FsRequest, Reply, Request, StdinReply};
 use sync_io::web::WebRegion;
-use sync_io::{ChannelError, ChannelWorker, WorkerConfig};
+use sync_io::{ChannelError, ChannelWorker, Turns, WorkerConfig};
 
 use crate::errno::Errno;
 use crate::vfs::{FsError, FsResult, PageTransport};
@@ -22,12 +23,40 @@ thread_local! {
     static CHANNEL: RefCell<Option<Rc<ChannelWorker<WebRegion>>>> = const { RefCell::new(None) };
 }
 
-/// Attaches this worker to the channel the main side created in `buffer`; `on_main_bell(seq)`
-/// is called after each bell and request (the worker posts a message with it, see
-/// `sync_io::web`).
+/// The channel's turns, shared by the handles of every worker of this interpreter (the
+/// runtime's memory is shared, so this static is one for all of them).
+static TURNS: OnceLock<Turns> = OnceLock::new();
+
+/// Attaches the interpreter's worker to the channel the main side created in `buffer`;
+/// `on_main_bell(seq)` is called after each bell and request (the worker posts a message with
+/// it, see `sync_io::web`).
 pub fn attach(buffer: &SharedArrayBuffer, on_main_bell: Function) -> Result<(), String> {
     let region = WebRegion::new(buffer)?.with_main_bell_hook(on_main_bell);
     let channel = ChannelWorker::new(region, WorkerConfig::default()).map_err(|e| e.to_string())?;
+    TURNS
+        .set(channel.turns())
+        .map_err(|_| "this runtime already has a channel".to_string())?;
+    CHANNEL.with(|c| *c.borrow_mut() = Some(Rc::new(channel)));
+    Ok(())
+}
+
+/// Attaches a pool worker to the same channel, taking turns with the other workers. Its
+/// interrupt word is its slot's stop word (`stop` = (pool buffer, byte offset)): Python's
+/// KeyboardInterrupt is for the main thread only, as natively, but the end of the process ends
+/// a thread's waits.
+pub fn attach_thread(
+    buffer: &SharedArrayBuffer,
+    on_main_bell: Function,
+    stop: (&SharedArrayBuffer, u32),
+) -> Result<(), String> {
+    let turns = TURNS
+        .get()
+        .ok_or("the interpreter's worker has no channel")?
+        .clone();
+    let region = WebRegion::new(buffer)?.with_main_bell_hook(on_main_bell);
+    region.bind_interrupt(stop.0, stop.1)?;
+    let channel = ChannelWorker::with_turns(region, WorkerConfig::default(), turns)
+        .map_err(|e| e.to_string())?;
     CHANNEL.with(|c| *c.borrow_mut() = Some(Rc::new(channel)));
     Ok(())
 }

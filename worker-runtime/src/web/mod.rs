@@ -4,6 +4,7 @@
 
 mod channel;
 mod host_fs;
+mod pool;
 
 use crate::errno::{self, Outcome, SysResult};
 use crate::fd::Stdio;
@@ -89,19 +90,29 @@ impl Host for WebHost {
     }
 
     fn read_stdin(&self, buf: &mut [u8]) -> Result<usize, errno::Errno> {
-        let mut pending = self.stdin.lock().unwrap_or_else(PoisonError::into_inner);
-        if pending.is_empty() {
-            *pending = channel::read_stdin(buf.len()).map_err(|(errno, message)| {
-                if let Some(m) = message {
-                    write_stderr(&format!("weft: {m}\n"));
-                }
-                errno
-            })?;
+        let take = |pending: &mut Vec<u8>, buf: &mut [u8]| {
+            let n = buf.len().min(pending.len());
+            buf[..n].copy_from_slice(&pending[..n]);
+            pending.drain(..n);
+            n
+        };
+        {
+            let mut pending = self.stdin.lock().unwrap_or_else(PoisonError::into_inner);
+            if !pending.is_empty() {
+                return Ok(take(&mut pending, buf));
+            }
         }
-        let n = buf.len().min(pending.len());
-        buf[..n].copy_from_slice(&pending[..n]);
-        pending.drain(..n);
-        Ok(n)
+        // Not holding the lock while the page answers: another thread's read must not hang
+        // behind it in a lock that no interrupt can end.
+        let data = channel::read_stdin(buf.len()).map_err(|(errno, message)| {
+            if let Some(m) = message {
+                write_stderr(&format!("weft: {m}\n"));
+            }
+            errno
+        })?;
+        let mut pending = self.stdin.lock().unwrap_or_else(PoisonError::into_inner);
+        pending.extend_from_slice(&data);
+        Ok(take(&mut pending, buf))
     }
 
     fn sleep(&self, ns: u64) -> Result<(), errno::Errno> {
@@ -258,8 +269,46 @@ impl Runtime {
             tty: [0, 1, 2].map(|i| tty.get(i).copied().unwrap_or(0) != 0),
         };
         let wasi = Wasi::new(config, self.vfs.clone(), self.host.clone()).map_err(js_err)?;
-        Ok(Process { wasi, mem: None })
+        Ok(Process {
+            wasi: Arc::new(wasi),
+            mem: None,
+            thread: None,
+        })
     }
+}
+
+/// The runtime's wasm module and memory, for pool workers to instantiate the runtime over the
+/// same memory (so they share its file systems and file descriptors).
+#[wasm_bindgen(js_name = runtimeShare)]
+pub fn runtime_share() -> js_sys::Array {
+    js_sys::Array::of2(&wasm_bindgen::module(), &wasm_bindgen::memory())
+}
+
+/// Sets where this worker's guest output goes (`on_output(fd, bytes)`); pool workers call it,
+/// the interpreter's worker passes it to `Runtime::new`.
+#[wasm_bindgen(js_name = setOutput)]
+pub fn set_output(on_output: js_sys::Function) {
+    OUTPUT.with(|o| *o.borrow_mut() = Some(on_output));
+}
+
+/// Registers, in a pool worker, the JS file system of a host directory that the interpreter's
+/// worker mounted: file systems name their JS object by registration order, so a pool worker
+/// registers the same objects in the same order.
+#[wasm_bindgen(js_name = registerHostDir)]
+pub fn register_host_dir(fs: JsValue) {
+    host_fs::HostFs::register(fs);
+}
+
+/// Attaches a pool worker to the interpreter's `sync-io` channel; the thread's blocking waits
+/// end when its slot's stop word (`stop_offset` in `pool_buffer`) is set.
+#[wasm_bindgen(js_name = attachThreadChannel)]
+pub fn attach_thread_channel(
+    buffer: &js_sys::SharedArrayBuffer,
+    on_main_bell: js_sys::Function,
+    pool_buffer: &js_sys::SharedArrayBuffer,
+    stop_offset: u32,
+) -> Result<(), JsError> {
+    channel::attach_thread(buffer, on_main_bell, (pool_buffer, stop_offset)).map_err(js_err)
 }
 
 /// The memory limits `[initial, maximum]` (in 64 KiB pages) that python.wasm imports as
@@ -315,28 +364,100 @@ fn abi(r: SysResult) -> Result<u32, JsValue> {
     }
 }
 
-/// One run of python.wasm: a WASI process bound to that instance's memory.
+/// One run of python.wasm: a WASI process bound to that instance's memory. In a pool worker,
+/// the same process (shared through [`Process::share`]) seen by one Python thread.
 #[wasm_bindgen]
 pub struct Process {
-    wasi: Wasi,
+    wasi: Arc<Wasi>,
     mem: Option<JsMemory>,
+    /// The pool slot of the thread this handle serves (pool workers only).
+    thread: Option<pool::PoolSlot>,
+}
+
+/// Thrown out of a syscall when the thread's process is ending: it unwinds the guest.
+fn thread_stopped() -> JsValue {
+    let e = js_sys::Error::new("the thread's process has ended");
+    e.set_name("WeftThreadStopped");
+    e.into()
 }
 
 impl Process {
     fn call(&self, f: impl FnOnce(&Wasi, &JsMemory) -> SysResult) -> Result<u32, JsValue> {
-        match &self.mem {
-            Some(m) => abi(f(&self.wasi, m)),
-            None => abi(Err(errno::SysError::Trap(
+        let Some(m) = &self.mem else {
+            return abi(Err(errno::SysError::Trap(
                 "syscall before bindMemory()".into(),
-            ))),
+            )));
+        };
+        abi(self.in_runtime(|| f(&self.wasi, m))?)
+    }
+
+    /// Runs `f` (runtime code) for the guest. A pool thread says when it is inside the
+    /// runtime, so that the end of its process never kills it holding a runtime lock (see the
+    /// threads crate), and unwinds when its process is ending.
+    fn in_runtime<R>(&self, f: impl FnOnce() -> R) -> Result<R, JsValue> {
+        let Some(slot) = &self.thread else {
+            return Ok(f());
+        };
+        if !slot.enter_syscall() {
+            return Err(thread_stopped());
         }
+        let result = f();
+        if !slot.leave_syscall() {
+            return Err(thread_stopped());
+        }
+        Ok(result)
     }
 }
 
 impl Drop for Process {
     fn drop(&mut self) {
         // Its memory is gone: an interrupt from now on waits for the next process.
-        let _ = channel::bind_interrupt(None);
+        if self.thread.is_none() {
+            let _ = channel::bind_interrupt(None);
+        }
+    }
+}
+
+#[wasm_bindgen]
+impl Process {
+    /// A handle on this process for pool workers: one reference, dropped by
+    /// [`Process::release_shared`].
+    pub fn share(&self) -> u32 {
+        Arc::into_raw(self.wasi.clone()) as u32
+    }
+
+    /// Drops `count` references taken by [`Process::share`] (the coordinator counts the
+    /// handles of terminated workers, which never dropped theirs).
+    #[wasm_bindgen(js_name = releaseShared)]
+    pub fn release_shared(handle: u32, count: u32) {
+        for _ in 0..count {
+            // SAFETY: `handle` came from `share`, and the coordinator releases each reference
+            // once, after every worker that used it has detached or been terminated.
+            unsafe { Arc::decrement_strong_count(handle as *const Wasi) };
+        }
+    }
+
+    /// The process behind `handle` (from [`Process::share`]), for the thread run by the pool
+    /// worker in `slot`.
+    #[wasm_bindgen(js_name = forThread)]
+    pub fn for_thread(handle: u32, slot: u32) -> Result<Process, JsError> {
+        let thread = pool::PoolSlot::new(slot)?;
+        // SAFETY: `handle` came from `share` and its reference is still held (see above).
+        let wasi = unsafe {
+            Arc::increment_strong_count(handle as *const Wasi);
+            Arc::from_raw(handle as *const Wasi)
+        };
+        Ok(Process {
+            wasi,
+            mem: None,
+            thread: Some(thread),
+        })
+    }
+
+    /// `wasi.thread-spawn`: the new thread's id, or -1.
+    #[wasm_bindgen(js_name = threadSpawn)]
+    pub fn thread_spawn(&self, start_arg: u32) -> Result<i32, JsValue> {
+        self.in_runtime(|| pool::spawn(start_arg))
     }
 }
 
