@@ -28,7 +28,29 @@ export interface StartOptions {
    *  answered synchronously, from Python's view, by the handler on the main thread.
    *  Needs SharedArrayBuffer; without it {@link Weft.start} rejects. Default: none. */
   pageMounts?: Record<string, PageHandler>;
+  /** Python threads: each `threading.Thread` runs on a pool worker over the same memory, in
+   *  parallel where the work releases the GIL. On by default where SharedArrayBuffer is
+   *  available (elsewhere starting a thread raises `RuntimeError: can't start new thread`);
+   *  `false` turns them off. Defaults: {@link THREAD_DEFAULTS}. */
+  threads?: boolean | Partial<ThreadOptions>;
 }
+
+/** Settings of the thread pool (`StartOptions.threads`). */
+export interface ThreadOptions {
+  /** Pool workers kept ready beyond those running threads (started in the background). */
+  idleWorkers: number;
+  /** Most pool workers, hence most Python threads alive at once besides the main thread. */
+  maxWorkers: number;
+  /** How long starting a thread waits for a worker before Python gets
+   *  `RuntimeError: can't start new thread`. */
+  spawnTimeoutMs: number;
+  /** How long a thread inside a system call may take to stop once its process ended; past
+   *  it the interpreter is stopped with a WeftError. */
+  stopTimeoutMs: number;
+}
+
+/** `{ idleWorkers: 2, maxWorkers: 64, spawnTimeoutMs: 10000, stopTimeoutMs: 2000 }` */
+export const THREAD_DEFAULTS: Readonly<ThreadOptions>;
 
 /** Called on the main thread whenever Python needs stdin. Return a string (one line; "\n" is
  *  added if missing), bytes (passed unchanged, so invalid UTF-8 reaches Python as natively),
@@ -107,15 +129,23 @@ export class Weft {
   /** True when stdin, page-owned mounts and interrupt() work: SharedArrayBuffer is available
    *  (always in Node; in browsers when the page is cross-origin isolated). */
   readonly syncIo: boolean;
+  /** True when Python threads can start (SharedArrayBuffer available, `threads` not false). */
+  readonly threads: boolean;
+  /** Figures for monitoring: pool workers alive and idle, and the memory of the last finished
+   *  process in bytes. */
+  stats(): { threadWorkers: number; idleThreadWorkers: number; memoryBytes: number };
   /** Replaces the stdin handler (Pyodide's `setStdin`; `undefined`: end of input). Throws a
    *  WeftError without SharedArrayBuffer. */
   setStdin(handler?: StdinHandler | { stdin: StdinHandler }): void;
   /** Raises KeyboardInterrupt in the running process's main thread: in a pure-Python loop, in
-   *  `time.sleep`/`select`, or while `input()` waits. Does nothing when no process runs. Code
+   *  `time.sleep`/`select`, while `input()` waits, or in a lock wait (`Thread.join()`,
+   *  `Lock.acquire()`, `queue.get()`), also while other threads run. Other threads never see
+   *  it, as natively; when the process ends, its remaining (daemon) threads end with it. Does nothing when no process runs. Code
    *  inside one long C call does not see it: use {@link terminate}. Throws a WeftError without
    *  SharedArrayBuffer. */
   interrupt(): void;
-  /** Ends the worker at once, whatever it runs; pending runs reject with a WeftError. Start a
+  /** Ends the worker (and its thread workers) at once, whatever it runs; pending runs reject
+   *  with a WeftError. A trap or `os._exit()` in any thread does the same. Start a
    *  fresh interpreter with {@link Weft.start} (no page reload needed). */
   terminate(): void;
   /** Ends the worker; pending runs reject. */

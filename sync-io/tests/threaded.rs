@@ -529,13 +529,13 @@ fn race_between_reply_interrupt_and_time_out() {
     }
 }
 
-#[test]
-fn threads_take_turns() {
-    let (_, main, worker) = channel(32);
+/// Four threads make 100 requests each, thread `t` through `handle(t)`: every request gets
+/// its own reply.
+fn four_threads_take_turns(main: Arc<Main>, handle: impl Fn(u32) -> Arc<Worker>) {
     let page = Page::start(main, echo_handler);
     let threads: Vec<_> = (0..4u32)
         .map(|t| {
-            let worker = worker.clone();
+            let worker = handle(t);
             thread::spawn(move || {
                 for i in 0..100 {
                     let max = t * 1000 + i;
@@ -550,29 +550,23 @@ fn threads_take_turns() {
     assert_eq!(page.stop().requests.len(), 400);
 }
 
+#[test]
+fn threads_take_turns() {
+    let (_, main, worker) = channel(32);
+    four_threads_take_turns(main, |_| worker.clone());
+}
+
 /// Python threads on other workers have their own handle (their own region view) on the same
 /// channel; sharing the turns keeps their requests apart.
 #[test]
 fn handles_sharing_turns_take_turns() {
     let (region, main, worker) = channel(32);
-    let page = Page::start(main, echo_handler);
-    let threads: Vec<_> = (0..4u32)
-        .map(|t| {
-            let handle =
-                ChannelWorker::with_turns(region.clone(), WorkerConfig::default(), worker.turns())
-                    .unwrap();
-            thread::spawn(move || {
-                for i in 0..100 {
-                    let max = t * 1000 + i;
-                    assert_eq!(handle.request(&Request::ReadStdin { max }), Ok(echo(max)));
-                }
-            })
-        })
-        .collect();
-    for thread in threads {
-        thread.join().unwrap();
-    }
-    assert_eq!(page.stop().requests.len(), 400);
+    four_threads_take_turns(main, |_| {
+        Arc::new(
+            ChannelWorker::with_turns(region.clone(), WorkerConfig::default(), worker.turns())
+                .unwrap(),
+        )
+    });
 }
 
 #[test]

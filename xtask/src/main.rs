@@ -3,6 +3,7 @@
 
 mod bench;
 mod build;
+mod conformance;
 mod sizes;
 mod test;
 mod util;
@@ -89,10 +90,13 @@ fn main() -> ExitCode {
             .and_then(|()| require_node())
             .and_then(|()| bench::bench(&p))
             .map(|()| ExitCode::SUCCESS),
-        Cmd::Conformance => {
-            println!("cargo xtask conformance: not implemented yet (issue 7)");
-            Ok(ExitCode::from(2))
-        }
+        Cmd::Conformance => conformance::conformance(&p).map(|ok| {
+            if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }),
     };
     match result {
         Ok(code) => code,

@@ -1,4 +1,5 @@
-//! `cargo xtask test`: build, native Rust tests, npm ci, the Node suites, the Chromium suite, and
+//! `cargo xtask test`: build, native Rust tests, npm ci, the Node suites, the Chromium suite, the
+//! CPython conformance suites (`cargo xtask conformance`), and
 //! one summary line `N passed, N failed` (tests counted across all suites; a suite that cannot
 //! run at all counts as one failure).
 
@@ -20,6 +21,8 @@ pub enum Suite {
     Node,
     /// headless Chromium through playwright-core (`tests/browser/`)
     Browser,
+    /// CPython's own tests under Weft in Node, against tests/conformance/*-expected.txt
+    Conformance,
 }
 
 struct Outcome {
@@ -78,6 +81,29 @@ pub fn test(p: &Paths, only: &[Suite]) -> Result<bool> {
                 },
                 Ok(coi) => node_suite(p, name, &p.repo.join(dir), coi),
             });
+        }
+    }
+
+    if wanted(Suite::Conformance) {
+        if build_error.is_some() {
+            outcomes.push(Outcome {
+                name: "conformance".into(),
+                passed: 0,
+                failed: 1,
+                note: "not run: the build failed".into(),
+                seconds: 0.0,
+            });
+        } else {
+            // Counted as one test per suite: the CPython tests are reported by the suite.
+            for c in crate::conformance::run_all(p) {
+                outcomes.push(Outcome {
+                    name: format!("conformance {}", c.name),
+                    passed: u64::from(c.ok),
+                    failed: u64::from(!c.ok),
+                    note: c.summary,
+                    seconds: c.seconds,
+                });
+            }
         }
     }
 
