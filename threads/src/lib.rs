@@ -40,9 +40,9 @@ mod words;
 
 use std::time::Duration;
 
-pub use words::{BlockingWords, Words};
 #[cfg(not(target_arch = "wasm32"))]
 pub use words::NativeWords;
+pub use words::{BlockingWords, Words};
 
 const MAGIC: i32 = 0x5746_5450;
 const W_MAGIC: usize = 0;
@@ -156,7 +156,7 @@ pub struct Pool<W> {
 impl<W: Words> Pool<W> {
     /// Initialises a fresh buffer (all of it: the number of slots follows from its length).
     pub fn create(words: W) -> Result<Self, String> {
-        let len = words.len();
+        let len = words.size();
         if len < HEADER_WORDS + SLOT_WORDS {
             return Err(format!(
                 "pool buffer of {} bytes: at least {} needed",
@@ -176,11 +176,11 @@ impl<W: Words> Pool<W> {
 
     /// Views a buffer that [`Pool::create`] initialised.
     pub fn attach(words: W) -> Result<Self, String> {
-        if words.len() < HEADER_WORDS || words.load(W_MAGIC) != MAGIC {
+        if words.size() < HEADER_WORDS || words.load(W_MAGIC) != MAGIC {
             return Err("not a Weft thread-pool buffer".into());
         }
         let slots = words.load(W_SLOTS) as usize;
-        if words.len() < HEADER_WORDS + SLOT_WORDS * slots {
+        if words.size() < HEADER_WORDS + SLOT_WORDS * slots {
             return Err(format!("pool buffer too small for its {slots} slots"));
         }
         Ok(Pool { words, slots })
@@ -219,7 +219,10 @@ impl<W: Words> Pool<W> {
 
     fn cas(&self, slot: usize, from: SlotState, to: SlotState) -> bool {
         let i = self.at(slot, S_STATE);
-        let ok = self.words.compare_exchange(i, from as i32, to as i32).is_ok();
+        let ok = self
+            .words
+            .compare_exchange(i, from as i32, to as i32)
+            .is_ok();
         if ok {
             self.words.notify(i);
         }
@@ -301,7 +304,8 @@ impl<W: Words> Pool<W> {
     /// Frees a slot whose worker was terminated or never started.
     pub fn release(&self, slot: usize) {
         self.words.store(self.at(slot, S_STOP), 0);
-        self.words.store(self.at(slot, S_STATE), SlotState::Free as i32);
+        self.words
+            .store(self.at(slot, S_STATE), SlotState::Free as i32);
     }
 
     // ---- pool worker ----
@@ -379,7 +383,10 @@ impl<W: Words> Pool<W> {
     pub fn abandon(&self, slot: usize) {
         loop {
             let state = self.state(slot);
-            if matches!(state, SlotState::Killed | SlotState::Starting | SlotState::Free) {
+            if matches!(
+                state,
+                SlotState::Killed | SlotState::Starting | SlotState::Free
+            ) {
                 return;
             }
             if self.cas(slot, state, SlotState::Starting) {
@@ -443,8 +450,11 @@ impl<W: BlockingWords> Pool<W> {
                 break Err(SpawnError::TimedOut);
             }
             let until = if waiting { deadline } else { ask_at };
-            self.words
-                .wait(W_IDLE_BELL, bell, (until - now).clamp(Duration::from_micros(1), WAIT_SLICE));
+            self.words.wait(
+                W_IDLE_BELL,
+                bell,
+                (until - now).clamp(Duration::from_micros(1), WAIT_SLICE),
+            );
         };
         if waiting {
             self.words.fetch_add(W_WANTED, -1);

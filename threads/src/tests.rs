@@ -34,15 +34,25 @@ fn a_spawn_is_handed_to_an_idle_worker_which_returns_to_idle() {
     p.set_epoch(1);
     let slot = start_worker(&p);
     assert_eq!(p.next_work(slot), Work::Wait(SlotState::Idle as i32));
-    let tid = p.spawn(0x1234, Duration::from_secs(1), || panic!("no want")).unwrap();
+    let tid = p
+        .spawn(0x1234, Duration::from_secs(1), || panic!("no want"))
+        .unwrap();
     assert_eq!(tid, 1);
-    assert_eq!(p.next_work(slot), Work::Start { tid, start_arg: 0x1234 });
+    assert_eq!(
+        p.next_work(slot),
+        Work::Start {
+            tid,
+            start_arg: 0x1234
+        }
+    );
     assert_eq!(p.state(slot), SlotState::Running);
     assert!(p.enter_syscall(slot));
     assert!(p.leave_syscall(slot));
     assert!(p.finish(slot));
     assert_eq!(p.count(SlotState::Idle), 1);
-    let tid2 = p.spawn(7, Duration::from_secs(1), || panic!("no want")).unwrap();
+    let tid2 = p
+        .spawn(7, Duration::from_secs(1), || panic!("no want"))
+        .unwrap();
     assert_eq!(tid2, 2);
 }
 
@@ -68,15 +78,17 @@ fn a_waiting_spawn_takes_a_worker_that_becomes_ready() {
     p.set_epoch(1);
     let coordinator = shared(&p);
     let (tx, rx) = std::sync::mpsc::channel();
-    let waiter = thread::spawn(move || {
-        p.spawn(99, Duration::from_secs(10), || tx.send(()).unwrap())
-    });
+    let waiter =
+        thread::spawn(move || p.spawn(99, Duration::from_secs(10), || tx.send(()).unwrap()));
     rx.recv().unwrap(); // the spawner asked for a worker
     assert_eq!(coordinator.wanted(), 1);
     let slot = coordinator.claim_free_slot().unwrap();
     assert!(coordinator.ready(slot, 1));
     let tid = waiter.join().unwrap().unwrap();
-    assert_eq!(coordinator.next_work(slot), Work::Start { tid, start_arg: 99 });
+    assert_eq!(
+        coordinator.next_work(slot),
+        Work::Start { tid, start_arg: 99 }
+    );
     assert_eq!(coordinator.wanted(), 0);
 }
 
@@ -85,14 +97,17 @@ fn a_worker_back_within_the_grace_period_is_reused_without_asking() {
     let p = pool(1);
     p.set_epoch(1);
     let slot = start_worker(&p);
-    p.spawn(1, Duration::from_secs(1), || panic!("no want")).unwrap();
+    p.spawn(1, Duration::from_secs(1), || panic!("no want"))
+        .unwrap();
     assert!(matches!(p.next_work(slot), Work::Start { .. }));
     let worker = shared(&p);
     let finisher = thread::spawn(move || {
         thread::sleep(GRACE / 5);
         assert!(worker.finish(slot));
     });
-    let tid = p.spawn(2, Duration::from_secs(1), || panic!("asked for a worker")).unwrap();
+    let tid = p
+        .spawn(2, Duration::from_secs(1), || panic!("asked for a worker"))
+        .unwrap();
     finisher.join().unwrap();
     assert_eq!(p.next_work(slot), Work::Start { tid, start_arg: 2 });
 }
@@ -127,7 +142,10 @@ fn a_process_end_reclaims_each_kind_of_slot() {
     assert!(p.enter_syscall(in_syscall));
 
     p.set_epoch(0);
-    assert_eq!(p.spawn(0, Duration::from_secs(1), || {}), Err(SpawnError::NoProcess));
+    assert_eq!(
+        p.spawn(0, Duration::from_secs(1), || {}),
+        Err(SpawnError::NoProcess)
+    );
     assert_eq!(p.reclaim(idle), Reclaim::Idle);
     assert_eq!(p.reclaim(running), Reclaim::Terminate);
     assert_eq!(p.reclaim(in_syscall), Reclaim::Stopping);
@@ -191,7 +209,9 @@ fn concurrent_spawners_each_get_exactly_one_worker_run() {
                     ran.lock().unwrap().push((tid, start_arg));
                     assert!(p.finish(slot));
                 }
-                Work::Wait(v) => p.words.wait(p.state_word(slot), v, Duration::from_millis(20)),
+                Work::Wait(v) => p
+                    .words
+                    .wait(p.state_word(slot), v, Duration::from_millis(20)),
                 Work::Reclaimed => return,
             }
         }));
@@ -201,12 +221,18 @@ fn concurrent_spawners_each_get_exactly_one_worker_run() {
             let p = p.clone();
             thread::spawn(move || {
                 (0..SPAWNS / 4)
-                    .map(|i| p.spawn((k * 1000 + i) as u32, Duration::from_secs(20), || {}).unwrap())
+                    .map(|i| {
+                        p.spawn((k * 1000 + i) as u32, Duration::from_secs(20), || {})
+                            .unwrap()
+                    })
                     .collect::<Vec<_>>()
             })
         })
         .collect();
-    let mut tids: Vec<u32> = spawners.into_iter().flat_map(|s| s.join().unwrap()).collect();
+    let mut tids: Vec<u32> = spawners
+        .into_iter()
+        .flat_map(|s| s.join().unwrap())
+        .collect();
     // Wait for the last runs, then end the process.
     let t0 = Instant::now();
     while ran.lock().unwrap().len() < SPAWNS && t0.elapsed() < Duration::from_secs(20) {

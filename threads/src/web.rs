@@ -42,7 +42,7 @@ fn ok<T>(r: Result<T, JsValue>) -> T {
 }
 
 impl Words for WebWords {
-    fn len(&self) -> usize {
+    fn size(&self) -> usize {
         self.view.length() as usize
     }
     fn load(&self, i: usize) -> i32 {
@@ -52,7 +52,9 @@ impl Words for WebWords {
         ok(Atomics::store(&self.view, i as u32, v));
     }
     fn compare_exchange(&self, i: usize, current: i32, new: i32) -> Result<i32, i32> {
-        let seen = ok(Atomics::compare_exchange(&self.view, i as u32, current, new));
+        let seen = ok(Atomics::compare_exchange(
+            &self.view, i as u32, current, new,
+        ));
         if seen == current {
             Ok(seen)
         } else {
@@ -71,7 +73,9 @@ impl Words for WebWords {
 impl BlockingWords for WebWords {
     fn wait(&self, i: usize, expected: i32, timeout: Duration) {
         let ms = timeout.as_secs_f64() * 1000.0;
-        ok(Atomics::wait_with_timeout(&self.view, i as u32, expected, ms));
+        ok(Atomics::wait_with_timeout(
+            &self.view, i as u32, expected, ms,
+        ));
     }
     fn now(&self) -> Duration {
         Duration::from_secs_f64(performance_now() / 1000.0)

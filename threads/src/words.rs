@@ -5,7 +5,8 @@ use std::time::Duration;
 
 /// Sequentially consistent operations on an array of `i32` words shared between threads.
 pub trait Words {
-    fn len(&self) -> usize;
+    /// Number of words.
+    fn size(&self) -> usize;
     fn load(&self, i: usize) -> i32;
     fn store(&self, i: usize, v: i32);
     fn compare_exchange(&self, i: usize, current: i32, new: i32) -> Result<i32, i32>;
@@ -54,7 +55,7 @@ mod native {
     }
 
     impl Words for NativeWords {
-        fn len(&self) -> usize {
+        fn size(&self) -> usize {
             self.words.len()
         }
         fn load(&self, i: usize) -> i32 {
@@ -90,8 +91,8 @@ mod native {
 }
 
 impl<T: Words + ?Sized> Words for std::sync::Arc<T> {
-    fn len(&self) -> usize {
-        (**self).len()
+    fn size(&self) -> usize {
+        (**self).size()
     }
     fn load(&self, i: usize) -> i32 {
         (**self).load(i)
