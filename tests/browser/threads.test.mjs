@@ -24,7 +24,8 @@ describe('chromium threads (cross-origin isolated)', { timeout: 600_000 }, () =>
     const r = await inPage((code) => runPython(['-c', code]), code);
     ranOk(r);
     for (const name of ['thread join timeout daemon', 'locks conditions semaphores events barriers', 'queue',
-      'local', 'executor', 'excepthook', 'print and files across threads', 'short threads']) {
+      'local', 'executor', 'excepthook', 'print and files across threads', 'short threads',
+      'monotonic clock shared']) {
       assert.match(r.stdout, new RegExp(`^ok ${name}$`, 'm'));
     }
     assert.match(r.stderr, /Exception in thread loud:[\s\S]*ValueError: invalid literal/);

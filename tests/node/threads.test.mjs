@@ -34,7 +34,8 @@ describe('the thread pool', () => {
       const exit = await s.py.run(['-c', code]);
       assert.equal(exit, 0, s.stderr());
       for (const name of ['thread join timeout daemon', 'locks conditions semaphores events barriers', 'queue',
-        'local', 'executor', 'excepthook', 'print and files across threads', 'short threads']) {
+        'local', 'executor', 'excepthook', 'print and files across threads', 'short threads',
+      'monotonic clock shared']) {
         assert.match(s.stdout(), new RegExp(`^ok ${name}$`, 'm'));
       }
       for (let i = 0; i < 3; i++) assert.match(s.stdout(), new RegExp(`^line from thread ${i}$`, 'm'));

@@ -166,3 +166,14 @@ for i in range(300):
     t.join()
 assert threading.active_count() == 1, threading.enumerate()
 check("short threads")
+
+# One monotonic clock for every thread (each runs on its own worker).
+marks = []
+for _ in range(5):
+    before = time.monotonic()
+    t = threading.Thread(target=lambda: marks.append(time.monotonic()))
+    t.start()
+    t.join()
+    after = time.monotonic()
+    assert before <= marks[-1] <= after, (before, marks[-1], after)
+check("monotonic clock shared")

@@ -47,8 +47,16 @@ mod imp {
         PERFORMANCE.with(|p| ms_to_ns(p.time_origin() + p.now()))
     }
 
+    /// Each worker's `now()` counts from its own `timeOrigin`, so Python threads on different
+    /// workers would disagree by the workers' start-up gaps (hundreds of ms in Chromium).
+    /// Counting every worker from one origin, the first worker's, kept in this module's shared
+    /// memory, gives one monotonic clock for the whole interpreter.
     pub fn monotonic_ns() -> u64 {
-        PERFORMANCE.with(|p| ms_to_ns(p.now()))
+        static ORIGIN: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+        PERFORMANCE.with(|p| {
+            let origin = *ORIGIN.get_or_init(|| p.time_origin());
+            ms_to_ns((p.time_origin() - origin) + p.now())
+        })
     }
 }
 
