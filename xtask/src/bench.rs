@@ -3,7 +3,9 @@
 //! Writes target/bench/report.md and target/bench/report.json.
 //!
 //! A second section measures the sync-io channel (input() round trips, interrupt latency, sleep
-//! overshoot, CPU while sleeping) in Node and in headless Chromium, through bench/sync-io.mjs.
+//! overshoot, CPU while sleeping) in Node and in headless Chromium, through bench/sync-io.mjs; a
+//! third one Python threads (pool warm-up, spawn latency, scaling of GIL-releasing work), through
+//! bench/threads.mjs. Both scripts run their core with bench/driver.mjs.
 //!
 //! V8 runs wasm first in its baseline compiler and has no on-stack replacement, so a loop that
 //! starts cold stays slow (TOOLCHAIN.md). Each workload therefore runs several times, each time
@@ -104,8 +106,10 @@ pub fn bench(p: &Paths) -> Result {
     let native_t = loop_times(py(&[&s, &reps]))?;
     let weft_t = loop_times(weft(&[&s, &reps]))?;
 
-    let sync_node = sync_io(p, "node");
-    let sync_chromium = sync_io(p, "chromium");
+    let sync_node = driver(p, &SYNC_IO, "node");
+    let sync_chromium = driver(p, &SYNC_IO, "chromium");
+    let threads_node = driver(p, &THREADS, "node");
+    let threads_chromium = driver(p, &THREADS, "chromium");
 
     let node_version = output_of(Command::new("node").arg("--version")).unwrap_or_default();
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
@@ -159,6 +163,7 @@ pub fn bench(p: &Paths) -> Result {
          native is its best repetition. Each repetition enters the eval loop afresh through exec().\n"
     ));
     md.push_str(&sync_io_section(&sync_node, &sync_chromium));
+    md.push_str(&threads_section(&threads_node, &threads_chromium));
     let as_json = |r: &Result<Value>| match r {
         Ok(v) => v.clone(),
         Err(e) => json!({ "error": e }),
@@ -168,6 +173,7 @@ pub fn bench(p: &Paths) -> Result {
         "startup_s": {"native_median": startup_native, "weft_median": startup_weft, "runs": STARTUP_RUNS},
         "loops": loops,
         "sync_io": {"node": as_json(&sync_node), "chromium": as_json(&sync_chromium)},
+        "threads": {"node": as_json(&threads_node), "chromium": as_json(&threads_chromium)},
     });
     std::fs::write(out_dir.join("report.md"), &md).map_err(|e| e.to_string())?;
     std::fs::write(
@@ -263,15 +269,39 @@ fn loop_times(mut cmd: Command) -> Result<Vec<(String, Vec<f64>)>> {
         .collect())
 }
 
-/// How long one `node bench/sync-io.mjs` run may take before it is killed.
-const SYNC_IO_TIMEOUT: Duration = Duration::from_secs(180);
+/// A bench script run through bench/driver.mjs.
+struct Driver {
+    /// For messages.
+    name: &'static str,
+    /// Under bench/.
+    script: &'static str,
+    /// The prefix of its result line on stdout.
+    tag: &'static str,
+    /// How long one run may take before it is killed (beyond the script's own watchdog).
+    timeout: Duration,
+}
 
-/// Runs `node bench/sync-io.mjs <which>` (which: "node" or "chromium") and returns its result
+const SYNC_IO: Driver = Driver {
+    name: "sync-io",
+    script: "sync-io.mjs",
+    tag: "WEFT-SYNCIO-RESULT ",
+    timeout: Duration::from_secs(180),
+};
+
+const THREADS: Driver = Driver {
+    name: "threads",
+    script: "threads.mjs",
+    tag: "WEFT-THREADS-RESULT ",
+    timeout: Duration::from_secs(300),
+};
+
+/// Runs `node bench/<script> <which>` (which: "node" or "chromium") and returns its result
 /// object, or why there is none (the report then says so).
-fn sync_io(p: &Paths, which: &str) -> Result<Value> {
-    step(&format!("sync-io figures in {which}"));
+fn driver(p: &Paths, d: &Driver, which: &str) -> Result<Value> {
+    step(&format!("{} figures in {which}", d.name));
+    let script = format!("bench/{}", d.script);
     let mut cmd = Command::new("node");
-    cmd.arg(p.repo.join("bench/sync-io.mjs"))
+    cmd.arg(p.repo.join(&script))
         .arg(which)
         .env("WEFT_DIST", &p.dist)
         .current_dir(&p.repo);
@@ -309,26 +339,23 @@ fn sync_io(p: &Paths, which: &str) -> Result<Value> {
         if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
             break status;
         }
-        if t.elapsed() > SYNC_IO_TIMEOUT {
+        if t.elapsed() > d.timeout {
             let _ = Command::new("kill")
                 .args(["-KILL", "--", &format!("-{}", child.id())])
                 .status();
             let _ = child.wait();
             bail!(
-                "`node bench/sync-io.mjs {which}` took longer than {} s and was killed",
-                SYNC_IO_TIMEOUT.as_secs()
+                "`node {script} {which}` took longer than {} s and was killed",
+                d.timeout.as_secs()
             );
         }
         std::thread::sleep(Duration::from_millis(100));
     };
     let out = reader.join().unwrap_or_default();
-    let Some(line) = out
-        .lines()
-        .find_map(|l| l.strip_prefix("WEFT-SYNCIO-RESULT "))
-    else {
-        bail!("`node bench/sync-io.mjs {which}` failed ({status}); its error is on stderr above");
+    let Some(line) = out.lines().find_map(|l| l.strip_prefix(d.tag)) else {
+        bail!("`node {script} {which}` failed ({status}); its error is on stderr above");
     };
-    serde_json::from_str(line).map_err(|e| format!("bad sync-io output: {e}"))
+    serde_json::from_str(line).map_err(|e| format!("bad {} output: {e}", d.name))
 }
 
 fn num(v: &Value, path: &[&str]) -> Option<f64> {
@@ -354,9 +381,61 @@ fn mark(ok: bool) -> &'static str {
     }
 }
 
+/// One table cell from a driver's result: None when a figure is missing ("n/a").
+type Cell = Box<dyn Fn(&Value) -> Option<String>>;
+
+/// A section's title and table: one row per figure (label, target, cell), Node and Chromium
+/// columns, then why a column was not measured.
+fn figures_table(
+    title: &str,
+    rows: &[(String, &str, Cell)],
+    node: &Result<Value>,
+    chromium: &Result<Value>,
+) -> String {
+    let env = |r: &Result<Value>, fallback: &str| match r {
+        Ok(v) => v
+            .get("env")
+            .and_then(Value::as_str)
+            .unwrap_or(fallback)
+            .to_owned(),
+        Err(_) => format!("{fallback}: not measured"),
+    };
+    let cell = |r: &Result<Value>, f: &Cell| match r {
+        Ok(v) => f(v).unwrap_or_else(|| "n/a".into()),
+        Err(_) => "not measured".into(),
+    };
+    let mut md = format!("\n## {title}\n\n");
+    md.push_str(&format!(
+        "| figure | target | {} | {} |\n|---|---|---:|---:|\n",
+        env(node, "Node"),
+        env(chromium, "Chromium")
+    ));
+    for (label, target, f) in rows {
+        md.push_str(&format!(
+            "| {label} | {target} | {} | {} |\n",
+            cell(node, f),
+            cell(chromium, f)
+        ));
+    }
+    for (name, r) in [("Node", node), ("Chromium", chromium)] {
+        if let Err(e) = r {
+            md.push_str(&format!("\n**{name} was not measured:** {e}\n"));
+        }
+    }
+    md
+}
+
+/// The first of `path`'s value in the Node or the Chromium result, for the explanations.
+fn count(node: &Result<Value>, chromium: &Result<Value>, path: &[&str]) -> String {
+    [node, chromium]
+        .iter()
+        .find_map(|r| r.as_ref().ok().and_then(|v| num(v, path)))
+        .map(|n| n.to_string())
+        .unwrap_or_else(|| "?".into())
+}
+
 /// The report's sync-io section: one row per figure, Node and Chromium columns.
 fn sync_io_section(node: &Result<Value>, chromium: &Result<Value>) -> String {
-    type Cell = Box<dyn Fn(&Value) -> Option<String>>;
     let mut rows: Vec<(String, &str, Cell)> = Vec::new();
     rows.push((
         "`input()` round trip, median".into(),
@@ -457,44 +536,13 @@ fn sync_io_section(node: &Result<Value>, chromium: &Result<Value>) -> String {
         }),
     ));
 
-    let env = |r: &Result<Value>, fallback: &str| match r {
-        Ok(v) => v
-            .get("env")
-            .and_then(Value::as_str)
-            .unwrap_or(fallback)
-            .to_owned(),
-        Err(_) => format!("{fallback}: not measured"),
-    };
-    let cell = |r: &Result<Value>, f: &Cell| match r {
-        Ok(v) => f(v).unwrap_or_else(|| "n/a".into()),
-        Err(_) => "not measured".into(),
-    };
-    let mut md = String::new();
-    md.push_str("\n## Sync-io: `input()`, interrupts, sleeps\n\n");
-    md.push_str(&format!(
-        "| figure | target | {} | {} |\n|---|---|---:|---:|\n",
-        env(node, "Node"),
-        env(chromium, "Chromium")
-    ));
-    for (label, target, f) in &rows {
-        md.push_str(&format!(
-            "| {label} | {target} | {} | {} |\n",
-            cell(node, f),
-            cell(chromium, f)
-        ));
-    }
-    for (name, r) in [("Node", node), ("Chromium", chromium)] {
-        if let Err(e) = r {
-            md.push_str(&format!("\n**{name} was not measured:** {e}\n"));
-        }
-    }
-    let count = |path: &[&str]| {
-        [node, chromium]
-            .iter()
-            .find_map(|r| r.as_ref().ok().and_then(|v| num(v, path)))
-            .map(|n| n.to_string())
-            .unwrap_or_else(|| "?".into())
-    };
+    let mut md = figures_table(
+        "Sync-io: `input()`, interrupts, sleeps",
+        &rows,
+        node,
+        chromium,
+    );
+    let count = |path: &[&str]| count(node, chromium, path);
     md.push_str(&format!(
         "\nHow these are measured (bench/sync-io-core.mjs, the same code in both columns; \
 bench/sync-io.mjs drives it). Node: dist/weft.mjs on Node's main thread, the interpreter in a \
@@ -525,13 +573,199 @@ browser-level session, `cpuTime` summed over the renderer processes (the page's 
 the page and its dedicated worker); its resolution is the kernel's 10 ms tick, so over 2 s \
 it moves in steps of 5 CPU ms per s. The second CPU row reads \
 `/proc/<pid>/task/<tid>/schedstat` (nanoseconds, per thread; Linux only) for the \
-interpreter's thread: in Chromium the renderer's `DedicatedWorker` thread; in Node, whose \
-threads are all named `node`, the non-main thread that used the most CPU over the whole run \
-(it ran all the Python). Python waits in `input()` after the second marker until the end \
+interpreter's thread: the thread that used the most CPU over the whole run (it ran all the \
+Python) among the renderer's `DedicatedWorker` threads in Chromium (thread-pool workers are \
+some too), among the non-main threads in Node (all named `node`). Python waits in `input()` after the second marker until the end \
 sample is taken, so that its exit is not counted. report.json has every process's and the \
 busiest threads' figures.\n",
         count(&["input", "calls"]),
         count(&["interrupt", "loop", "reps"]),
+    ));
+    md
+}
+
+/// The scaling row of `kind` ("sha256", "zlib") for `threads` threads.
+fn scaling_row<'a>(v: &'a Value, kind: &str, threads: f64) -> Option<&'a Value> {
+    v.get("scaling")?
+        .get(kind)?
+        .get("rows")?
+        .as_array()?
+        .iter()
+        .find(|r| num(r, &["threads"]) == Some(threads))
+}
+
+/// Speed-up of 2 threads over 1 on GIL-releasing work that the issue asks for (and its text).
+const TWO_THREAD_TARGET: (f64, &str) = (1.8, "≥ 1.8x");
+
+/// The report's threads section: one row per figure, Node and Chromium columns.
+fn threads_section(node: &Result<Value>, chromium: &Result<Value>) -> String {
+    let count = |path: &[&str]| count(node, chromium, path);
+    let mut rows: Vec<(String, &str, Cell)> = Vec::new();
+    rows.push((
+        "`Weft.start()`: first / median".into(),
+        "",
+        Box::new(|v| {
+            let n = v.get("start_ms")?.get("all")?.as_array()?.len();
+            Some(format!(
+                "{} / {} (n={n})",
+                fmt_ms(num(v, &["start_ms", "first"])?),
+                fmt_ms(num(v, &["start_ms", "median"])?)
+            ))
+        }),
+    ));
+    for (key, label) in [
+        ("first_run", "a new interpreter's first run"),
+        ("second_run", "its second run"),
+    ] {
+        rows.push((
+            format!(
+                "pool warm-up, {label}: `run()` to `stats().idleThreadWorkers` ≥ {}, median (pool workers alive then)",
+                count(&["idle_target"])
+            ),
+            "",
+            Box::new(move |v| {
+                let s = v.get("idle")?.get(key)?;
+                let workers = num(s, &["max_workers"])?;
+                Some(match num(s, &["median_ms"]) {
+                    Some(m) => format!("{} ({workers} workers)", fmt_ms(m)),
+                    None => "not reached within 20 s in some round".into(),
+                })
+            }),
+        ));
+    }
+    for (key, label) in [
+        ("new_interpreter", "a new interpreter's first run"),
+        ("second_run", "its second run"),
+    ] {
+        rows.push((
+            format!("first thread, {label}: `start()` + `join()` in Python, median (the body starts after)"),
+            "",
+            Box::new(move |v| {
+                let s = v.get("first_spawn")?.get(key)?;
+                Some(format!(
+                    "{} ({})",
+                    fmt_ms(num(s, &["join_ms_median"])?),
+                    fmt_ms(num(s, &["body_ms_median"])?)
+                ))
+            }),
+        ));
+        rows.push((
+            format!("first thread, {label}: `run()` to the main thread's first line / to the thread's line, on the JS side, median"),
+            "",
+            Box::new(move |v| {
+                let s = v.get("first_spawn")?.get(key)?;
+                Some(format!(
+                    "{} / {}",
+                    fmt_ms(num(s, &["main_line_ms_median"])?),
+                    fmt_ms(num(s, &["body_line_ms_median"])?)
+                ))
+            }),
+        ));
+    }
+    rows.push((
+        "thread spawn+join (`Thread(target=f).start(); .join()`, empty `f`): median / p95".into(),
+        "",
+        Box::new(|v| {
+            Some(format!(
+                "{} / {} (n={})",
+                fmt_ms(num(v, &["spawn_join", "median_ms"])?),
+                fmt_ms(num(v, &["spawn_join", "p95_ms"])?),
+                num(v, &["spawn_join", "n"])?
+            ))
+        }),
+    ));
+    for (kind, what) in [
+        ("sha256", "`hashlib.sha256(data).digest()`"),
+        ("zlib", "`zlib.compress(data, 6)`"),
+    ] {
+        let mib = count(&["scaling", "spec", kind, "mib"]);
+        let ops = count(&["scaling", "spec", kind, "ops"]);
+        for threads in [1.0, 2.0, 4.0] {
+            let two = threads == 2.0;
+            rows.push((
+                format!(
+                    "{what}, {mib} MiB, {ops} per thread, {threads} thread{}: ops/s (MiB/s), speed-up",
+                    if threads == 1.0 { "" } else { "s" }
+                ),
+                if two { TWO_THREAD_TARGET.1 } else { "" },
+                Box::new(move |v| {
+                    let r = scaling_row(v, kind, threads)?;
+                    let speedup = num(r, &["speedup"])?;
+                    Some(format!(
+                        "{:.2} ({:.0}), {speedup:.2}x{}",
+                        num(r, &["ops_per_s"])?,
+                        num(r, &["mib_per_s"])?,
+                        if two {
+                            mark(speedup >= TWO_THREAD_TARGET.0)
+                        } else {
+                            ""
+                        }
+                    ))
+                }),
+            ));
+        }
+    }
+    rows.push((
+        "machine load: 1-min load average before / after the run (after counts the run's own threads; other work skews the scaling)".into(),
+        "",
+        Box::new(|v| {
+            Some(format!(
+                "{:.2} / {:.2}",
+                num(v, &["loadavg_1m", "before"])?,
+                num(v, &["loadavg_1m", "after"])?
+            ))
+        }),
+    ));
+    let mut md = figures_table(
+        "Threads: pool warm-up, spawn latency, scaling",
+        &rows,
+        node,
+        chromium,
+    );
+    md.push_str(&format!(
+        "\nHow these are measured (bench/threads-core.mjs, the same code in both columns; \
+bench/threads.mjs drives it). Each interpreter is `Weft.start()` with the default pool \
+options, `PYTHONUNBUFFERED=1`. This machine has {cores} cores.\n\n\
+- **`Weft.start()`**: `performance.now()` around it, for each of the new interpreters below.\n\
+- **Pool warm-up**: pool workers get a process's python.wasm instance only while that process \
+runs, so a run of Python that sleeps starts right after `Weft.start()` resolves, and \
+`stats()` is polled every 1 ms (`setTimeout`; pages clamp it to about 4 ms) until \
+`idleThreadWorkers` reaches the default `idleWorkers`; the run is then interrupted. A second \
+such run follows in the same interpreter. {rounds} new interpreters; the bracket is the \
+number of pool workers alive at that moment (`threadWorkers`, the most over the rounds).\n\
+- **First thread**: the first Python statement prints a line, then one thread whose body \
+prints a line is started and joined; `time.perf_counter()` around `start()` + `join()`, and \
+the body's start as `time.time()` differences (threads have their own `performance` clocks; \
+`time.time()` is aligned across them). The JS-side figures are `performance.now()` from \
+`run()` to each line's arrival. {rounds} other new interpreters, two runs each.\n\
+- **Spawn+join**: in one run of a third interpreter, {warm} warm-up spawns, then {n} timed with \
+`time.perf_counter_ns()` around `Thread(target=f); t.start(); t.join()`.\n\
+- **Scaling**: the same run. Each of n threads calls the function {sha_ops} (sha256 of \
+{sha_mib} MiB) or {zlib_ops} (zlib level 6 of {zlib_mib} MiB of random words from a \
+2000-word vocabulary, compressed to {ratio}) times; the wall time runs from a barrier that \
+the threads and the main thread pass to the last `join()`, so spawning is not counted. \
+Throughput is n × calls / wall time, the speed-up is against 1 thread, and each \
+configuration is the best of {reps} repetitions (interleaved). One untimed round with the \
+most threads first, so that every worker has run the code. Both functions release the GIL.\n",
+        cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1),
+        rounds = count(&["rounds"]),
+        warm = count(&["spawn_join", "warm"]),
+        n = count(&["spawn_join", "n"]),
+        sha_ops = count(&["scaling", "spec", "sha256", "ops"]),
+        sha_mib = count(&["scaling", "spec", "sha256", "mib"]),
+        zlib_ops = count(&["scaling", "spec", "zlib", "ops"]),
+        zlib_mib = count(&["scaling", "spec", "zlib", "mib"]),
+        ratio = [node, chromium]
+            .iter()
+            .find_map(|r| r
+                .as_ref()
+                .ok()
+                .and_then(|v| num(v, &["scaling", "zlib_ratio"])))
+            .map(|r| format!("{:.0} %", r * 100.0))
+            .unwrap_or_else(|| "?".into()),
+        reps = count(&["scaling", "spec", "reps"]),
     ));
     md
 }
