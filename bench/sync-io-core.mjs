@@ -83,7 +83,7 @@ input()
 `;
 
 /** Feeds stdout bytes, calls onLine(line, arrivalMs) per complete line (arrival = performance.now()). */
-function lineSink(onLine) {
+export function lineSink(onLine) {
   const decoder = new TextDecoder();
   let pending = '';
   return (bytes) => {

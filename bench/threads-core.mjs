@@ -2,7 +2,7 @@
 // page (module Workers): Weft.start() time and how soon the thread pool is ready, the first
 // spawn in a new interpreter, spawn+join latency, and throughput of GIL-releasing work (sha256,
 // zlib) on 1, 2 and 4 threads. Driven by bench/threads.mjs; results are plain JSON.
-import { median, percentile } from './sync-io-core.mjs';
+import { lineSink, median, percentile } from './sync-io-core.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -88,19 +88,6 @@ for rep in range(spec["reps"]):
 out["zlib_ratio"] = len(zlib.compress(zlib_data, 6)) / size
 print("WEFT-THREADS " + json.dumps(out))
 `;
-
-/** Feeds stdout bytes, calls onLine(line, arrivalMs) per complete line (arrival = performance.now()). */
-function lineSink(onLine) {
-  const decoder = new TextDecoder();
-  let pending = '';
-  return (bytes) => {
-    const at = performance.now();
-    pending += decoder.decode(bytes, { stream: true });
-    const lines = pending.split('\n');
-    pending = lines.pop();
-    for (const l of lines) onLine(l, at);
-  };
-}
 
 /**
  * Runs every measurement; `client` is dist/weft.mjs's exports (for the pool's defaults), `log`

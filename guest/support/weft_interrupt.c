@@ -26,6 +26,7 @@
 __attribute__((visibility("default"), aligned(4)))
 int weft_interrupt_word = 0;
 
+/* Main thread only: the pending interrupt has ended a lock wait already (see the waits below). */
 static int weft_interrupt_delivered;
 
 /* Out of line: runs only while the word is non-zero, so the hot path stays one load. Called with
@@ -143,7 +144,6 @@ int weft_main_wait = 0;
 static pthread_t weft_main_thread;
 static int weft_main_in_cond_wait;  /* inside pthread_cond_(timed)wait */
 static int weft_main_woken;         /* the current condition wait was ended by an interrupt */
-/* weft_interrupt_delivered (declared above): the pending interrupt has ended a wait already. */
 
 __attribute__((constructor))
 static void

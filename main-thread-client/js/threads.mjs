@@ -141,12 +141,13 @@ export class ThreadPool {
 
   /**
    * The process's main thread exited: ends its remaining (daemon) threads and waits until every
-   * worker has let go of it, so all their output has arrived. Resolves with the number of
-   * references to release on the process handle (see Process.share in the runtime).
+   * worker has let go of it, so all their output has arrived. Resolves with the process's handle
+   * and the number of references to release on it (see Process.share in the runtime), or null
+   * when no process was running.
    */
   async processEnded() {
     const p = this.#process;
-    if (!p) return 0;
+    if (!p) return null;
     this.#process = null;
     this.#table.setEpoch(0);
     let references = 1;
@@ -183,7 +184,7 @@ export class ThreadPool {
       });
     }
     this.topUp();
-    return references;
+    return { handle: p.handle, references };
   }
 
   /** Ends every pool worker (the interpreter failed or was closed). */

@@ -70,7 +70,6 @@ export class Weft {
   #closed = false;
   #channel = null; // ChannelHost, when SharedArrayBuffer is available
   #pool = null; // ThreadPool, when SharedArrayBuffer is available and threads are on
-  #shared = 0; // the running process's handle for pool workers
   #memoryBytes = 0; // the last process's memory size when it ended
 
   constructor(options) {
@@ -154,10 +153,7 @@ export class Weft {
       this.#channel?.onBell(msg.seq);
     } else if (msg.type === 'started') {
       this.#channel?.processStarted(msg.memory, msg.interruptAddr, msg.mainWaitAddr);
-      if (this.#pool) {
-        this.#pool.processStarted(msg.id, msg.wasmMemory, msg.handle);
-        this.#shared = msg.handle;
-      }
+      this.#pool?.processStarted(msg.id, msg.wasmMemory, msg.handle);
     } else if (msg.type === 'exit') {
       this.#channel?.processEnded();
       this.#memoryBytes = msg.memoryBytes;
@@ -172,9 +168,9 @@ export class Weft {
   /** Resolves run `id` once the process's threads have let go of it (all output is in). */
   async #processExited(id, code) {
     if (this.#pool) {
-      const references = await this.#pool.processEnded();
+      const ended = await this.#pool.processEnded();
       if (this.#closed) return;
-      this.#worker.post({ type: 'release', handle: this.#shared, count: references });
+      if (ended) this.#worker.post({ type: 'release', handle: ended.handle, count: ended.references });
     }
     this.#pending.get(id)?.resolve(code);
     this.#pending.delete(id);

@@ -67,7 +67,7 @@ const WAIT_SLICE: Duration = Duration::from_millis(50);
 /// How long a spawn waits for a busy worker to come back before asking for a new one: a thread
 /// that was just joined frees its worker a moment after `join()` returns, and a program that
 /// starts and joins threads one by one should keep reusing the same workers, not grow the pool.
-pub const GRACE: Duration = Duration::from_millis(5);
+const GRACE: Duration = Duration::from_millis(5);
 
 /// Bytes of a pool buffer with `slots` slots.
 pub const fn bytes_for(slots: usize) -> usize {
@@ -418,7 +418,7 @@ impl<W: Words> Pool<W> {
 
 impl<W: BlockingWords> Pool<W> {
     /// Hands `start_arg` to an idle worker and returns the new thread's id. When none is idle,
-    /// waits for one, for at most `timeout`; if none has come back after [`GRACE`], calls
+    /// waits for one, for at most `timeout`; if none has come back after a grace of 5 ms, calls
     /// `want` once (the caller asks the coordinator for more workers).
     pub fn spawn(
         &self,
