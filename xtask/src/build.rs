@@ -58,6 +58,8 @@ pub fn build(p: &Paths, o: &Options) -> Result {
     if wanted(Step::Js) {
         js(p)?;
     }
+    // After every step, whichever ran: each one can rewrite a file that has variants.
+    crate::precompress::precompress(p, o.force)?;
     Ok(())
 }
 

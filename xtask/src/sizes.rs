@@ -18,9 +18,14 @@ pub struct Row {
 }
 
 /// What a page loading Weft downloads: everything but the CLI, type declarations and metadata
-/// (package.json).
+/// (package.json). Precompressed `.br`/`.gz` variants are the same files, already counted.
 fn fetched_by_page(rel: &str) -> bool {
-    !(rel == "cli.mjs" || rel.ends_with(".d.ts") || rel.ends_with(".json") || rel.ends_with(".md"))
+    !(rel == "cli.mjs"
+        || rel.ends_with(".d.ts")
+        || rel.ends_with(".json")
+        || rel.ends_with(".md")
+        || rel.ends_with(".br")
+        || rel.ends_with(".gz"))
 }
 
 pub fn table(p: &Paths) -> Result<Vec<Row>> {
@@ -87,10 +92,8 @@ fn measure(rel: &str, f: &Path, cached: Option<Value>) -> Result<Row> {
         }
     }
     let bytes = std::fs::read(f).map_err(|e| format!("cannot read {}: {e}", f.display()))?;
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    gz.write_all(&bytes).map_err(|e| e.to_string())?;
-    let gzip = gz.finish().map_err(|e| e.to_string())?.len() as u64;
-    let brotli = brotli_size(f)?;
+    let gzip = gzip(&bytes)?.len() as u64;
+    let brotli = brotli(f, 11)?.len() as u64;
     Ok(Row {
         file: rel.to_owned(),
         raw,
@@ -99,23 +102,31 @@ fn measure(rel: &str, f: &Path, cached: Option<Value>) -> Result<Row> {
     })
 }
 
-/// `brotli -q 11 -w 24` through the brotli CLI (the C encoder is several times faster than the
-/// Rust port at quality 11 on python.wasm).
-fn brotli_size(f: &Path) -> Result<u64> {
+/// `gzip -9`.
+pub fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(bytes).map_err(|e| e.to_string())?;
+    gz.finish().map_err(|e| e.to_string())
+}
+
+/// `brotli -q QUALITY -w 24` through the brotli CLI (the C encoder is several times faster than
+/// the Rust port at quality 11 on python.wasm).
+pub fn brotli(f: &Path, quality: u32) -> Result<Vec<u8>> {
+    let q = quality.to_string();
     let out = Command::new("brotli")
-        .args(["-q", "11", "-w", "24", "-c"])
+        .args(["-q", &q, "-w", "24", "-c"])
         .arg(f)
         .stderr(Stdio::inherit())
         .output()
         .map_err(|e| format!("cannot run brotli ({e}): install it (apt-get install brotli)"))?;
     if !out.status.success() {
         return Err(format!(
-            "brotli -q 11 -c {} failed ({})",
+            "brotli -q {q} -c {} failed ({})",
             f.display(),
             out.status
         ));
     }
-    Ok(out.stdout.len() as u64)
+    Ok(out.stdout)
 }
 
 pub fn print(rows: &[Row]) {
