@@ -33,6 +33,21 @@ export interface StartOptions {
    *  available (elsewhere starting a thread raises `RuntimeError: can't start new thread`);
    *  `false` turns them off. Defaults: {@link THREAD_DEFAULTS}. */
   threads?: boolean | Partial<ThreadOptions>;
+  /** Workers for the runtime's own parallel jobs (decompressing archives in
+   *  {@link Weft.unpackArchive}), started on first use over the runtime's memory. `0` keeps
+   *  those jobs on the interpreter's worker. Without SharedArrayBuffer there are none.
+   *  Default: the number of cores, at most 4. */
+  runtimeThreads?: number;
+}
+
+/** What {@link Weft.unpackArchive} wrote. */
+export interface Unpacked {
+  files: number;
+  /** Directories the archive names, explicitly or as parents of its entries. */
+  directories: number;
+  symlinks: number;
+  /** Uncompressed bytes of the files and symlinks. */
+  bytes: number;
 }
 
 /** Settings of the thread pool (`StartOptions.threads`). */
@@ -126,14 +141,26 @@ export class Weft {
   /** Runs `python <args>` as a fresh process; files in the in-memory file system
    *  (/home/user, /tmp) persist between runs. Resolves with Python's exit code. */
   run(args: string[], options?: { env?: Record<string, string>; tty?: [boolean, boolean, boolean] }): Promise<number>;
+  /** Extracts a zip archive or wheel into the in-memory file system (Pyodide's
+   *  `unpackArchive`). `format`: 'zip', 'whl' or 'wheel' (any case, optional leading dot).
+   *  `extractDir` (absolute; default /home/user) is created if missing; existing files are
+   *  replaced. Entries are decompressed in parallel on the runtime's workers
+   *  ({@link StartOptions.runtimeThreads}). Queued with runs: a later run sees the files.
+   *  The buffer is copied; the caller keeps it. Rejects with an Error naming the entry at fault,
+   *  with nothing written, when an entry would land outside `extractDir` or below a file or
+   *  symlink of the archive, or a path exists with the other kind (file/directory); a damaged
+   *  entry is found only while extracting, so the files before it stay. Bad arguments reject
+   *  with a TypeError. */
+  unpackArchive(buffer: ArrayBuffer | ArrayBufferView, format: string, options?: { extractDir?: string }): Promise<Unpacked>;
   /** True when stdin, page-owned mounts and interrupt() work: SharedArrayBuffer is available
    *  (always in Node; in browsers when the page is cross-origin isolated). */
   readonly syncIo: boolean;
   /** True when Python threads can start (SharedArrayBuffer available, `threads` not false). */
   readonly threads: boolean;
-  /** Figures for monitoring: pool workers alive and idle, and the memory of the last finished
-   *  process in bytes. */
-  stats(): { threadWorkers: number; idleThreadWorkers: number; memoryBytes: number };
+  /** Figures for monitoring: pool workers alive and idle, the memory of the last finished
+   *  process in bytes, and the runtime's parallel workers (0 until the first
+   *  {@link unpackArchive} starts them, or without them). */
+  stats(): { threadWorkers: number; idleThreadWorkers: number; memoryBytes: number; runtimeWorkers: number };
   /** Replaces the stdin handler (Pyodide's `setStdin`; `undefined`: end of input). Throws a
    *  WeftError without SharedArrayBuffer. */
   setStdin(handler?: StdinHandler | { stdin: StdinHandler }): void;

@@ -42,7 +42,7 @@ async function spawnWorker(url) {
     const { Worker } = await import('node:worker_threads');
     const w = new Worker(url);
     return {
-      post: (m) => w.postMessage(m),
+      post: (m, transfer) => w.postMessage(m, transfer),
       onMessage: (f) => w.on('message', f),
       onError: (f) => {
         w.on('error', f);
@@ -53,11 +53,28 @@ async function spawnWorker(url) {
   }
   const w = new Worker(url, { type: 'module' });
   return {
-    post: (m) => w.postMessage(m),
+    post: (m, transfer) => w.postMessage(m, transfer),
     onMessage: (f) => w.addEventListener('message', (e) => f(e.data)),
     onError: (f) => w.addEventListener('error', (e) => f(new Error(e.message || 'worker failed to load'))),
     terminate: () => w.terminate(),
   };
+}
+
+const ARCHIVE_FORMATS = ['zip', 'whl', 'wheel'];
+
+/** The default of `runtimeThreads`: the machine's cores, at most 4. */
+async function defaultRuntimeThreads() {
+  const cores = isNode ? (await import('node:os')).availableParallelism() : globalThis.navigator?.hardwareConcurrency ?? 1;
+  return Math.min(4, cores);
+}
+
+/** `buffer` as a Uint8Array copy for posting (the caller keeps its buffer), or a TypeError. */
+function archiveBytes(buffer) {
+  if (buffer instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && buffer instanceof SharedArrayBuffer)) {
+    return new Uint8Array(buffer).slice();
+  }
+  if (ArrayBuffer.isView(buffer)) return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength).slice();
+  throw new TypeError(`unpackArchive(buffer): buffer must be an ArrayBuffer or a typed array, not ${buffer === null ? 'null' : typeof buffer}`);
 }
 
 export class Weft {
@@ -71,6 +88,7 @@ export class Weft {
   #channel = null; // ChannelHost, when SharedArrayBuffer is available
   #pool = null; // ThreadPool, when SharedArrayBuffer is available and threads are on
   #memoryBytes = 0; // the last process's memory size when it ended
+  #runtimeWorkers = 0; // workers of the runtime's parallel pool, once started
 
   constructor(options) {
     this.#options = options;
@@ -103,6 +121,10 @@ export class Weft {
       throw new WeftError(`page-owned mounts are unavailable: ${NO_SHARED_MEMORY}`);
     }
     const threads = threadOptions(o.threads);
+    const runtimeThreads = o.runtimeThreads ?? (await defaultRuntimeThreads());
+    if (!Number.isInteger(runtimeThreads) || runtimeThreads < 0) {
+      throw new TypeError(`runtimeThreads must be a whole number >= 0, not ${o.runtimeThreads}`);
+    }
     const workerUrl = new URL('worker.mjs', base);
     if (this.#channel && threads) {
       this.#pool = await ThreadPool.create(base, threads, {
@@ -135,6 +157,7 @@ export class Weft {
       channel: this.#channel?.buffer,
       pageMounts: Object.keys(pageMounts),
       pool: this.#pool?.init,
+      runtimeThreads,
     });
     try {
       await ready;
@@ -160,6 +183,13 @@ export class Weft {
       this.#processExited(msg.id, msg.code);
     } else if (msg.type === 'grow') {
       this.#pool?.topUp();
+    } else if (msg.type === 'runtime-workers') {
+      this.#runtimeWorkers = msg.count;
+    } else if (msg.type === 'reply') {
+      const pending = this.#pending.get(msg.id);
+      this.#pending.delete(msg.id);
+      if (msg.error) pending?.reject(Object.assign(new Error(msg.error.message), { remoteStack: msg.error.stack }));
+      else pending?.resolve(msg.value);
     } else if (msg.type === 'failed') {
       this.#fail(new WeftError(msg.error.message, { remoteStack: msg.error.stack }));
     }
@@ -196,19 +226,55 @@ export class Weft {
     if (!Array.isArray(args) || args.some((a) => typeof a !== 'string')) {
       return Promise.reject(new TypeError('run(args): args must be an array of strings'));
     }
-    const job = this.#queue.then(() => {
-      if (this.#failure) throw this.#failure;
-      if (this.#closed) throw new WeftError('this interpreter is closed; start a new one with Weft.start()');
-      const id = this.#nextId++;
+    return this.#enqueue((id) => {
       const merged = { ...defaultEnv(), ...(this.#options.env ?? {}), ...env };
       // Read by the guest's start-up hook, which turns a failing stdin read into this message.
       if (!this.#channel) merged.WEFT_NO_SYNC_IO = NO_SHARED_MEMORY;
       const envList = Object.entries(merged).map(([k, v]) => `${k}=${v}`);
       const ttyFlags = (tty ?? this.#options.tty ?? [false, false, false]).map((t) => (t ? 1 : 0));
+      this.#channel?.processStarting();
+      this.#worker.post({ type: 'run', id, args: ['/usr/local/bin/python3', ...args], env: envList, tty: ttyFlags });
+    });
+  }
+
+  /**
+   * Extracts a zip archive (or wheel) into the in-memory file system, as Pyodide's
+   * `unpackArchive`: `format` is 'zip', 'whl' or 'wheel'; `extractDir` (default: the home
+   * directory, /home/user) is created if missing. Entries are decompressed in parallel on the
+   * runtime's workers (`runtimeThreads`). Queued with runs, so a later run sees the files.
+   * Resolves with `{files, directories, symlinks, bytes}`; rejects with an Error naming the
+   * entry at fault (a name leaving `extractDir`, a damaged entry) or a TypeError for bad
+   * arguments.
+   */
+  unpackArchive(buffer, format, { extractDir = '/home/user' } = {}) {
+    let bytes;
+    try {
+      const name = String(format).toLowerCase().replace(/^\./, '');
+      if (!ARCHIVE_FORMATS.includes(name)) {
+        throw new TypeError(`unpackArchive: unsupported format ${JSON.stringify(format)} (supported: ${ARCHIVE_FORMATS.join(', ')})`);
+      }
+      if (typeof extractDir !== 'string' || !extractDir.startsWith('/')) {
+        throw new TypeError(`unpackArchive: extractDir must be an absolute path, not ${JSON.stringify(extractDir)}`);
+      }
+      bytes = archiveBytes(buffer);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.#enqueue((id) => this.#worker.post({ type: 'unpack', id, bytes, extractDir }, [bytes.buffer]));
+  }
+
+  /**
+   * Queues a request to the worker, one at a time: `send(id)` posts it once the previous ones
+   * are done, and the answer for `id` settles the returned promise.
+   */
+  #enqueue(send) {
+    const job = this.#queue.then(() => {
+      if (this.#failure) throw this.#failure;
+      if (this.#closed) throw new WeftError('this interpreter is closed; start a new one with Weft.start()');
+      const id = this.#nextId++;
       return new Promise((resolve, reject) => {
         this.#pending.set(id, { resolve, reject });
-        this.#channel?.processStarting();
-        this.#worker.post({ type: 'run', id, args: ['/usr/local/bin/python3', ...args], env: envList, tty: ttyFlags });
+        send(id);
       });
     });
     this.#queue = job.catch(() => {});
@@ -217,13 +283,15 @@ export class Weft {
 
   /**
    * Figures for monitoring: `threadWorkers` (pool workers alive), `idleThreadWorkers` (ready for
-   * a new thread), `memoryBytes` (the last finished process's memory).
+   * a new thread), `memoryBytes` (the last finished process's memory), `runtimeWorkers` (the
+   * runtime's parallel workers, started by the first unpackArchive; 0 before or without them).
    */
   stats() {
     return {
       threadWorkers: this.#pool?.size ?? 0,
       idleThreadWorkers: this.#pool?.idle ?? 0,
       memoryBytes: this.#memoryBytes,
+      runtimeWorkers: this.#runtimeWorkers,
     };
   }
 

@@ -9,8 +9,10 @@
 //   each process, python.wasm over the process's memory; then it waits on its slot of the
 //   thread-pool table (threads crate) for `wasi_thread_start(tid, start_arg)`.
 //
-// Messages from the client:  {type:'init', assetsUrl, hostMounts, channel?, pageMounts, pool?}
+// Messages from the client:  {type:'init', assetsUrl, hostMounts, channel?, pageMounts, pool?,
+//                             runtimeThreads}
 //                            {type:'run', id, args, env, tty}  {type:'release', handle, count}
+//                            {type:'unpack', id, bytes, extractDir}
 //                            {type:'thread-init', slot, runtime, python, pool, channel,
 //                             hostMounts, spawnTimeoutMs}
 //                            {type:'process', epoch, memory, handle}
@@ -19,15 +21,12 @@
 //                            {type:'started', id, memory, interruptAddr, mainWaitAddr, handle}
 //                            {type:'failed', id?, error:{name, message, stack}}
 //                            {type:'thread-ready'}  {type:'ended', epoch}
+//                            {type:'reply', id, value} | {type:'reply', id, error}
+//                            {type:'runtime-workers', count}
 // `channel` is the sync-io SharedArrayBuffer (absent where the page has none); 'bell' says the
 // channel changed (seq 0) or request `seq` is complete, after every output message posted
 // before it. `pool` is {buffer, spawnTimeoutMs}: the thread-pool table; 'grow' asks the client
 // for more pool workers (a spawn is waiting). 'ended' says a pool worker let go of a process.
-import init, {
-  Runtime, Process, PoolSlot, memoryImport, last_panic, attachPool, runtimeShare, setOutput,
-  registerHostDir, attachThreadChannel,
-} from './runtime/worker_runtime.js';
-
 const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof self === 'undefined';
 
 // Browsers drop messages that arrive before a listener exists, so attach synchronously and
@@ -43,6 +42,23 @@ if (isNode) {
   post = (msg, transfer) => self.postMessage(msg, transfer);
   self.addEventListener('message', (e) => deliver(e.data));
 }
+
+// The runtime's JS glue imports wasm-bindgen-rayon's helper, which starts listening on `self`
+// as it loads (for the message that makes a worker one of rayon's). Node's workers have no
+// `self`, and this worker never gets that message: lend an inert one while the glue loads.
+async function importRuntime() {
+  if (!isNode) return import('./runtime/worker_runtime.js');
+  globalThis.self = { addEventListener() {}, removeEventListener() {} };
+  try {
+    return await import('./runtime/worker_runtime.js');
+  } finally {
+    delete globalThis.self;
+  }
+}
+const {
+  default: init, Runtime, Process, PoolSlot, memoryImport, last_panic, attachPool, runtimeShare,
+  setOutput, registerHostDir, attachThreadChannel, initThreadPool,
+} = await importRuntime();
 
 function describe(err) {
   if (err && typeof err === 'object') {
@@ -128,8 +144,11 @@ let dead = false; // after a trap the runtime's state is suspect: refuse further
 let hasChannel = false;
 let hasPool = false;
 let lastMemoryBytes = 0; // size of the last process's memory when it ended
+let runtimeThreads = 0; // workers of the runtime's own rayon pool (0: none)
+let parallel = null; // Promise<boolean>: whether that pool is up, once asked for
 
-async function setup({ assetsUrl, hostMounts = {}, channel, pageMounts = [], pool }) {
+async function setup({ assetsUrl, hostMounts = {}, channel, pageMounts = [], pool, runtimeThreads: threads = 0 }) {
+  runtimeThreads = threads;
   const base = new URL(assetsUrl);
   const runtimeWasm = new URL('runtime/worker_runtime_bg.wasm', base);
   await init({ module_or_path: base.protocol === 'file:' ? await fetchBytes(runtimeWasm) : runtimeWasm });
@@ -225,6 +244,43 @@ function runProcess({ id, args, env, tty }) {
   }
 }
 
+// The runtime's rayon pool, started on first use: its workers cost memory and start-up time that
+// only the parallel jobs (unpackArchive) repay. A pool that cannot start leaves the jobs on this
+// worker, with a warning; it never leaves them waiting.
+const PARALLEL_START_TIMEOUT_MS = 30_000;
+
+function startParallel() {
+  parallel ??= (async () => {
+    // The pool's workers share this worker's memory: that takes a shared memory that can be
+    // posted, which a page that is not cross-origin isolated does not have.
+    const shareable = typeof SharedArrayBuffer === 'function' && globalThis.crossOriginIsolated !== false &&
+      runtimeShare()[1].buffer instanceof SharedArrayBuffer;
+    if (runtimeThreads < 1 || !shareable) return false;
+    const start = isNode
+      ? import('./web-worker-node.mjs').then(({ withWebWorkers }) => withWebWorkers(() => initThreadPool(runtimeThreads)))
+      : initThreadPool(runtimeThreads);
+    let timer;
+    const timeout = new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer in ${PARALLEL_START_TIMEOUT_MS / 1000} s`)), PARALLEL_START_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([start, timeout]);
+      post({ type: 'runtime-workers', count: runtimeThreads });
+      return true;
+    } catch (e) {
+      console.warn(`weft: the runtime's ${runtimeThreads} parallel workers did not start (${e.message}); archives are unpacked on one thread`);
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
+  })();
+  return parallel;
+}
+
+async function unpack({ bytes, extractDir }) {
+  return runtime.unpackArchive(bytes, extractDir, await startParallel());
+}
+
 // ---- pool worker ----
 
 let slotIndex;
@@ -305,6 +361,16 @@ deliver = async (msg) => {
     }
   } else if (msg.type === 'process') {
     serveProcess(msg).catch((e) => post({ type: 'failed', error: failure(e) }));
+  } else if (msg.type === 'unpack') {
+    if (!ready || dead) {
+      post({ type: 'reply', id: msg.id, error: describe(new Error('the interpreter is not running; start a new one')) });
+      return;
+    }
+    try {
+      post({ type: 'reply', id: msg.id, value: await unpack(msg) });
+    } catch (e) {
+      post({ type: 'reply', id: msg.id, error: describe(e) });
+    }
   } else if (msg.type === 'release') {
     Process.releaseShared(msg.handle, msg.count);
   } else if (msg.type === 'run') {

@@ -28,6 +28,7 @@
 
 #![cfg_attr(target_arch = "wasm32", feature(stdarch_wasm_atomic_wait))]
 
+pub mod archive;
 pub mod clock;
 pub mod errno;
 pub mod fd;
@@ -37,3 +38,7 @@ pub mod vfs;
 
 #[cfg(target_arch = "wasm32")]
 mod web;
+
+/// `initThreadPool(n)` in the JS glue: starts the workers of rayon's pool (see `web`).
+#[cfg(target_arch = "wasm32")]
+pub use wasm_bindgen_rayon::init_thread_pool;

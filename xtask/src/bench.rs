@@ -5,7 +5,9 @@
 //! A second section measures the sync-io channel (input() round trips, interrupt latency, sleep
 //! overshoot, CPU while sleeping) in Node and in headless Chromium, through bench/sync-io.mjs; a
 //! third one Python threads (pool warm-up, spawn latency, scaling of GIL-releasing work), through
-//! bench/threads.mjs. Both scripts run their core with bench/driver.mjs.
+//! bench/threads.mjs; a fourth the runtime's own parallel work (archive extraction on
+//! wasm-bindgen-rayon workers), through bench/archive.mjs. These scripts run their core with
+//! bench/driver.mjs.
 //!
 //! V8 runs wasm first in its baseline compiler and has no on-stack replacement, so a loop that
 //! starts cold stays slow (TOOLCHAIN.md). Each workload therefore runs several times, each time
@@ -110,6 +112,8 @@ pub fn bench(p: &Paths) -> Result {
     let sync_chromium = driver(p, &SYNC_IO, "chromium");
     let threads_node = driver(p, &THREADS, "node");
     let threads_chromium = driver(p, &THREADS, "chromium");
+    let archive_node = driver(p, &ARCHIVE, "node");
+    let archive_chromium = driver(p, &ARCHIVE, "chromium");
 
     let node_version = output_of(Command::new("node").arg("--version")).unwrap_or_default();
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
@@ -164,6 +168,7 @@ pub fn bench(p: &Paths) -> Result {
     ));
     md.push_str(&sync_io_section(&sync_node, &sync_chromium));
     md.push_str(&threads_section(&threads_node, &threads_chromium));
+    md.push_str(&archive_section(&archive_node, &archive_chromium));
     let as_json = |r: &Result<Value>| match r {
         Ok(v) => v.clone(),
         Err(e) => json!({ "error": e }),
@@ -174,6 +179,7 @@ pub fn bench(p: &Paths) -> Result {
         "loops": loops,
         "sync_io": {"node": as_json(&sync_node), "chromium": as_json(&sync_chromium)},
         "threads": {"node": as_json(&threads_node), "chromium": as_json(&threads_chromium)},
+        "archive": {"node": as_json(&archive_node), "chromium": as_json(&archive_chromium)},
     });
     std::fs::write(out_dir.join("report.md"), &md).map_err(|e| e.to_string())?;
     std::fs::write(
@@ -286,6 +292,13 @@ const SYNC_IO: Driver = Driver {
     script: "sync-io.mjs",
     tag: "WEFT-SYNCIO-RESULT ",
     timeout: Duration::from_secs(180),
+};
+
+const ARCHIVE: Driver = Driver {
+    name: "archive",
+    script: "archive.mjs",
+    tag: "WEFT-ARCHIVE-RESULT ",
+    timeout: Duration::from_secs(300),
 };
 
 const THREADS: Driver = Driver {
@@ -766,6 +779,84 @@ most threads first, so that every worker has run the code. Both functions releas
             .map(|r| format!("{:.0} %", r * 100.0))
             .unwrap_or_else(|| "?".into()),
         reps = count(&["scaling", "spec", "reps"]),
+    ));
+    md
+}
+
+/// The configuration of the archive figures with `runtime_threads` workers.
+fn archive_config(v: &Value, runtime_threads: f64) -> Option<&Value> {
+    v.get("configs")?
+        .as_array()?
+        .iter()
+        .find(|c| num(c, &["runtime_threads"]) == Some(runtime_threads))
+}
+
+/// The report's section on the runtime's own parallel work: `unpackArchive` on 0-4 workers.
+fn archive_section(node: &Result<Value>, chromium: &Result<Value>) -> String {
+    let count = |path: &[&str]| count(node, chromium, path);
+    let mut rows: Vec<(String, &str, Cell)> = Vec::new();
+    for threads in [0.0, 1.0, 2.0, 4.0] {
+        let label = if threads == 0.0 {
+            "`runtimeThreads: 0` (the interpreter's worker alone)".to_string()
+        } else {
+            format!("`runtimeThreads: {threads}`")
+        };
+        rows.push((
+            format!("{label}: median (min-max), speed-up over 0; first call"),
+            "",
+            Box::new(move |v| {
+                let c = archive_config(v, threads)?;
+                Some(format!(
+                    "{} ({}-{}), {:.2}x; {}",
+                    fmt_ms(num(c, &["median_ms"])?),
+                    fmt_ms(num(c, &["min_ms"])?),
+                    fmt_ms(num(c, &["max_ms"])?),
+                    num(c, &["speedup"])?,
+                    fmt_ms(num(c, &["first_ms"])?)
+                ))
+            }),
+        ));
+    }
+    let mut md = figures_table(
+        "Runtime parallel work: `unpackArchive` on wasm-bindgen-rayon workers",
+        &rows,
+        node,
+        chromium,
+    );
+    let mib = |path: &[&str]| {
+        [node, chromium]
+            .iter()
+            .find_map(|r| r.as_ref().ok().and_then(|v| num(v, path)))
+            .map(|b| format!("{:.1} MiB", b / 1048576.0))
+            .unwrap_or_else(|| "?".into())
+    };
+    md.push_str(&format!(
+        "\nHow these are measured (bench/archive-core.mjs, the same code in both columns; \
+bench/archive.mjs drives it): `performance.now()` around `unpackArchive(bytes, 'zip')` on the \
+client, so it includes posting the archive to the worker. The archive is python-stdlib.zip \
+({zip}: {files} deflated files, {out} uncompressed), extracted over the same directory each \
+time. One interpreter per configuration; its first call (which starts the workers, on code V8 \
+has not optimized yet) is reported apart, then {warm} untimed calls, then {reps} timed ones, \
+interleaved across configurations. Only decompression runs on the workers: buffers are \
+allocated before (wasm's allocator is one spin lock) and the files written after, on the \
+interpreter's worker.\n\n\
+The stdlib bundle itself is not decompressed this way: entries are decompressed lazily as \
+Python opens them, and CPython 3.13 freezes its start-up modules into python.wasm, so a start \
+decompresses {startup_files} files from it ({startup_kb} KB), too little to share out.\n",
+        zip = mib(&["archive", "zip_bytes"]),
+        files = count(&["archive", "files"]),
+        out = mib(&["archive", "bytes"]),
+        warm = count(&["warm"]),
+        reps = count(&["reps"]),
+        startup_files = count(&["startup_from_bundle", "modules"]),
+        startup_kb = [node, chromium]
+            .iter()
+            .find_map(|r| r
+                .as_ref()
+                .ok()
+                .and_then(|v| num(v, &["startup_from_bundle", "bytes"])))
+            .map(|b| format!("{:.0}", b / 1000.0))
+            .unwrap_or_else(|| "?".into()),
     ));
     md
 }

@@ -7,40 +7,21 @@
 //! - An entry is decompressed lazily, on its first `open`, and the bytes are cached in the
 //!   node (`OnceLock`), so later opens are free and the many modules a program never imports
 //!   cost nothing but their index entry.
-//! - Decompression does not share a `ZipArchive` behind a mutex, nor reparse the archive: the
-//!   parsed central directory (`ZipArchiveMetadata`) is kept in an `Arc`, and each
-//!   decompression reads through its own `Cursor` over the shared, `Arc`'d archive bytes. So
-//!   threads importing different modules decompress in parallel with no lock at all. Two
-//!   threads opening the same module for the first time may both decompress it; the first to
-//!   finish fills the cache and the other's copy is dropped (identical bytes, and cheaper than
-//!   blocking).
+//! - Decompression goes through [`ZipSource`], which needs no lock: threads importing
+//!   different modules decompress in parallel. Two threads opening the same module for the
+//!   first time may both decompress it; the first to finish fills the cache and the other's
+//!   copy is dropped (identical bytes, and cheaper than blocking).
 
+use super::zipped::{clean_components, ZipSource, ZIP_EPOCH_NS};
 use super::{
     DirEntry, FileKind, FileSystem, FsError, FsResult, Metadata, OpenFile, OpenOptions, TimeChange,
 };
 use std::collections::{BTreeMap, HashMap};
-use std::io::{Cursor, Read};
 use std::sync::{Arc, OnceLock};
-use zip::read::ZipArchiveMetadata;
-use zip::{DateTime, ZipArchive, ZipReadOptions};
-
-/// 1980-01-01T00:00:00Z, the zip epoch: the time of directories with no entry of their own.
-const ZIP_EPOCH_NS: u64 = 315_532_800 * 1_000_000_000;
-
-/// The archive bytes, shared between the index and every decompression.
-#[derive(Clone)]
-struct SharedBytes(Arc<Vec<u8>>);
-
-impl AsRef<[u8]> for SharedBytes {
-    fn as_ref(&self) -> &[u8] {
-        &self.0
-    }
-}
 
 /// A read-only file system over a zip archive. See the module docs.
 pub struct BundleFs {
-    bytes: SharedBytes,
-    zip: Arc<ZipArchiveMetadata>,
+    zip: ZipSource,
     /// `nodes[0]` is the root; a node's ino is its index + 1.
     nodes: Vec<Node>,
     /// Normalised relative path → node. The root is `""`.
@@ -65,46 +46,6 @@ enum Body {
         zip_index: usize,
         data: OnceLock<Arc<Vec<u8>>>,
     },
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// Zip (MS-DOS) timestamps carry no time zone; they are taken as UTC, which is what a
-/// reproducible bundle build writes.
-fn dos_time_ns(t: DateTime) -> Option<u64> {
-    if !t.is_valid() {
-        return None;
-    }
-    let days = days_from_civil(t.year().into(), t.month().into(), t.day().into());
-    let secs = days * 86_400
-        + i64::from(t.hour()) * 3_600
-        + i64::from(t.minute()) * 60
-        + i64::from(t.second());
-    u64::try_from(secs).ok().map(|s| s * 1_000_000_000)
-}
-
-/// Splits an entry name into clean components, or `None` if it escapes the root (`..`) or has
-/// a NUL. `.`, empty components and a leading `/` are dropped.
-fn clean_components(name: &str) -> Option<Vec<&str>> {
-    let mut out = Vec::new();
-    for comp in name.split('/') {
-        match comp {
-            "" | "." => {}
-            ".." => return None,
-            c if c.contains('\0') => return None,
-            c => out.push(c),
-        }
-    }
-    Some(out)
 }
 
 /// The tree under construction.
@@ -161,12 +102,8 @@ impl BundleFs {
     /// here). Fails with a readable message if the bytes are not a zip archive or two entries
     /// contradict each other (a file that is also a directory).
     pub fn new(bytes: Vec<u8>) -> Result<BundleFs, String> {
-        let bytes = SharedBytes(Arc::new(bytes));
-        let archive = ZipArchive::new(Cursor::new(bytes.clone()))
+        let zip = ZipSource::new(bytes)
             .map_err(|e| format!("stdlib bundle is not a valid zip archive: {e}"))?;
-        let zip = archive.metadata();
-        drop(archive);
-
         let root = Node {
             kind: FileKind::Directory,
             size: 0,
@@ -181,21 +118,16 @@ impl BundleFs {
         for zip_index in 0..zip.len() {
             let entry = zip
                 .entry(zip_index)
-                .map_err(|e| format!("stdlib bundle: unreadable entry #{zip_index}: {e}"))?;
-            let name = entry.name().map_err(|e| {
-                format!("stdlib bundle: undecodable name of entry #{zip_index}: {e}")
-            })?;
+                .map_err(|e| format!("stdlib bundle: {e}"))?;
+            let name = entry.name.as_str();
             // An entry that cannot be addressed (e.g. "../x") is skipped, not served.
-            let Some(comps) = clean_components(&name) else {
+            let Some(comps) = clean_components(name) else {
                 continue;
             };
             let Some((last, parents)) = comps.split_last() else {
                 continue;
             };
-            let mtime_ns = entry
-                .last_modified()
-                .and_then(dos_time_ns)
-                .unwrap_or(ZIP_EPOCH_NS);
+            let mtime_ns = entry.mtime_ns;
 
             let mut path = String::with_capacity(name.len());
             let mut parent = 0;
@@ -211,7 +143,7 @@ impl BundleFs {
             }
             path.push_str(last);
 
-            if entry.is_dir() {
+            if entry.kind == FileKind::Directory {
                 let id = b.dir(parent, last, &path)?;
                 b.nodes[id].mtime_ns = mtime_ns;
                 continue;
@@ -219,14 +151,9 @@ impl BundleFs {
             if b.index.contains_key(path.as_str()) {
                 return Err(format!("stdlib bundle: duplicate entry {path:?}"));
             }
-            let kind = if entry.is_symlink() {
-                FileKind::Symlink
-            } else {
-                FileKind::File
-            };
             let node = Node {
-                kind,
-                size: entry.size(),
+                kind: entry.kind,
+                size: entry.size,
                 mtime_ns,
                 nlink: 1,
                 body: Body::Entry {
@@ -238,7 +165,6 @@ impl BundleFs {
         }
 
         Ok(BundleFs {
-            bytes,
             zip,
             nodes: b.nodes,
             index: b.index,
@@ -295,19 +221,7 @@ impl BundleFs {
 
     /// Reads and checks (size and CRC-32) one entry. Any failure is a damaged bundle: `Io`.
     fn decompress(&self, zip_index: usize, size: u64) -> FsResult<Vec<u8>> {
-        let mut cursor = Cursor::new(self.bytes.clone());
-        let entry = self.zip.entry(zip_index).map_err(|_| FsError::Io)?;
-        let mut reader = entry
-            .with_reader(&mut cursor, ZipReadOptions::new())
-            .map_err(|_| FsError::Io)?;
-        let mut out = Vec::new();
-        out.try_reserve_exact(usize::try_from(size).map_err(|_| FsError::Io)?)
-            .map_err(|_| FsError::Io)?;
-        // The reader stops at the central directory's size and checks the CRC at the end.
-        reader.read_to_end(&mut out).map_err(|_| FsError::Io)?;
-        if out.len() as u64 != size {
-            return Err(FsError::Io);
-        }
+        let out = self.zip.read(zip_index, size).map_err(|_| FsError::Io)?;
         #[cfg(test)]
         self.decompressions
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -448,10 +362,11 @@ impl OpenFile for BundleFile {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Cursor;
     use std::io::Write;
     use std::sync::atomic::Ordering;
     use zip::write::SimpleFileOptions;
-    use zip::CompressionMethod;
+    use zip::{CompressionMethod, DateTime, ZipArchive};
 
     const READ: OpenOptions = OpenOptions::READ;
 
@@ -663,19 +578,6 @@ mod tests {
         assert_eq!(fs.open("os.py", READ).err(), Some(FsError::Io));
         // undamaged entries are unaffected
         assert!(fs.open("pkg/__init__.py", READ).is_ok());
-    }
-
-    #[test]
-    fn dos_time_conversion() {
-        let t = |y, mo, d, h, mi, s| {
-            dos_time_ns(DateTime::from_date_and_time(y, mo, d, h, mi, s).unwrap())
-        };
-        assert_eq!(t(1980, 1, 1, 0, 0, 0), Some(ZIP_EPOCH_NS));
-        assert_eq!(t(2000, 3, 1, 0, 0, 0), Some(951_868_800 * 1_000_000_000));
-        assert_eq!(
-            t(2024, 2, 29, 23, 59, 58),
-            Some(1_709_251_198 * 1_000_000_000)
-        );
     }
 
     #[test]

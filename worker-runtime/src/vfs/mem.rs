@@ -690,6 +690,19 @@ impl OpenFile for MemFile {
         self.node.set_times(atime, mtime);
         Ok(())
     }
+
+    fn replace(&self, data: Vec<u8>) -> FsResult<()> {
+        self.check_write()?;
+        let now = realtime_ns();
+        let mut st = lock(&self.node);
+        let Content::File(bytes) = &mut st.content else {
+            return Err(FsError::IsADirectory);
+        };
+        *bytes = data;
+        st.mtime_ns = now;
+        st.ctime_ns = now;
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -896,6 +909,27 @@ mod tests {
         f.set_len(4).unwrap();
         assert_eq!(read_all(&*f), b"he\0\0");
         assert_eq!(fs.lstat("f").unwrap().size, 4);
+    }
+
+    #[test]
+    fn replace_adopts_the_buffer_and_needs_write_access() {
+        let fs = MemFs::new();
+        fs.write_file("f", b"a longer old content").unwrap();
+        let data = b"new".to_vec();
+        let at = data.as_ptr();
+        let f = fs.open("f", RW).unwrap();
+        f.replace(data).unwrap();
+        assert_eq!(read_all(&*f), b"new");
+        // the same allocation, not a copy
+        let node = fs.walk("f").unwrap();
+        let st = lock(&node);
+        let Content::File(bytes) = &st.content else {
+            panic!("not a file")
+        };
+        assert_eq!(bytes.as_ptr(), at);
+        drop(st);
+        let ro = fs.open("f", RO).unwrap();
+        assert_eq!(ro.replace(b"x".to_vec()), Err(FsError::PermissionDenied));
     }
 
     #[test]

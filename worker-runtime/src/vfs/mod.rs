@@ -16,6 +16,7 @@ mod bundle;
 mod mem;
 mod mount;
 mod page;
+pub(crate) mod zipped;
 
 pub use bundle::BundleFs;
 pub use mem::MemFs;
@@ -57,6 +58,31 @@ pub enum FsError {
     Interrupted,
     /// The backend's data is damaged (a corrupt bundle entry) or its host failed.
     Io,
+}
+
+/// The message a user reads (as `strerror` words it), for errors reported outside a syscall.
+impl std::fmt::Display for FsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            FsError::NotFound => "no such file or directory",
+            FsError::AlreadyExists => "file exists",
+            FsError::NotADirectory => "not a directory",
+            FsError::IsADirectory => "is a directory",
+            FsError::DirectoryNotEmpty => "directory not empty",
+            FsError::ReadOnly => "read-only file system",
+            FsError::PermissionDenied => "permission denied",
+            FsError::InvalidInput => "invalid argument",
+            FsError::NameTooLong => "file name too long",
+            FsError::Loop => "too many levels of symbolic links",
+            FsError::CrossDevice => "cross-device link",
+            FsError::Unsupported => "operation not supported",
+            FsError::Busy => "device or resource busy",
+            FsError::NoSpace => "no space left on device",
+            FsError::FileTooLarge => "file too large",
+            FsError::Interrupted => "interrupted",
+            FsError::Io => "input/output error",
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -155,6 +181,20 @@ pub trait OpenFile: Send + Sync {
     fn metadata(&self) -> FsResult<Metadata>;
     fn set_len(&self, len: u64) -> FsResult<()>;
     fn set_times(&self, atime: TimeChange, mtime: TimeChange) -> FsResult<()>;
+    /// Makes `data` the whole content. A backend that keeps files as `Vec<u8>` takes the
+    /// buffer as it is, so a large file is not copied a second time.
+    fn replace(&self, data: Vec<u8>) -> FsResult<()> {
+        self.set_len(0)?;
+        let mut written = 0;
+        while written < data.len() {
+            let n = self.write_at(&data[written..], written as u64)?;
+            if n == 0 {
+                return Err(FsError::Io);
+            }
+            written += n;
+        }
+        Ok(())
+    }
     fn sync(&self) -> FsResult<()> {
         Ok(())
     }

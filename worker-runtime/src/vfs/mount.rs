@@ -20,7 +20,7 @@
 //! last component that is not followed costs nothing, which is what `open(O_CREAT)` and
 //! `lstat` of missing files (CPython's import probing) hit most.
 
-use super::{FileKind, FileSystem, FsError, FsResult, OpenFile, OpenOptions};
+use super::{FileKind, FileSystem, FsError, FsResult, OpenOptions};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -469,9 +469,28 @@ impl Vfs {
         Ok(out)
     }
 
+    /// Creates the directory `abs` and its missing parents (symlinks followed), like
+    /// `mkdir -p`: `NotADirectory` if one of them exists and is not a directory.
+    pub fn create_dir_all(&self, abs: &str) -> FsResult<()> {
+        let mut path = String::with_capacity(abs.len());
+        for comp in abs.split('/').filter(|c| !c.is_empty()) {
+            path.push('/');
+            path.push_str(comp);
+            let r = self.resolve("/", &path, true)?;
+            match r.fs.create_dir(&r.rel) {
+                Err(FsError::AlreadyExists) if r.fs.lstat(&r.rel)?.kind != FileKind::Directory => {
+                    return Err(FsError::NotADirectory)
+                }
+                Ok(()) | Err(FsError::AlreadyExists) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
     /// Writes `data` as the whole content of the file at `abs` (symlinks followed), creating
     /// or truncating it. The parent directory must exist.
-    pub fn write_file(&self, abs: &str, data: &[u8]) -> FsResult<()> {
+    pub fn write_file(&self, abs: &str, data: impl Into<Vec<u8>>) -> FsResult<()> {
         let r = self.resolve("/", abs, true)?;
         let opts = OpenOptions {
             write: true,
@@ -479,16 +498,7 @@ impl Vfs {
             truncate: true,
             ..Default::default()
         };
-        let file: Arc<dyn OpenFile> = r.fs.open(&r.rel, opts)?;
-        let mut written = 0;
-        while written < data.len() {
-            let n = file.write_at(&data[written..], written as u64)?;
-            if n == 0 {
-                return Err(FsError::Io);
-            }
-            written += n;
-        }
-        Ok(())
+        r.fs.open(&r.rel, opts)?.replace(data.into())
     }
 }
 
@@ -847,7 +857,7 @@ mod tests {
         assert_eq!(f.vfs.read_file("/home/user"), Err(FsError::IsADirectory));
         assert_eq!(f.vfs.write_file("/nodir/a", b""), Err(FsError::NotFound));
         let big: Vec<u8> = (0..100_000u32).map(|i| i as u8).collect();
-        f.vfs.write_file("/tmp/big", &big).unwrap();
+        f.vfs.write_file("/tmp/big", big.as_slice()).unwrap();
         assert_eq!(f.vfs.read_file("/tmp/big").unwrap(), big);
     }
 

@@ -1,6 +1,11 @@
 //! The wasm-bindgen surface that `js/worker.mjs` uses. Only glue lives here: guest memory as
 //! a JS view, the [`Host`] for a worker, the JS-backed host-directory file system, and one
 //! exported method per syscall, generated from the one list in `syscalls!`.
+//!
+//! The runtime's own parallel jobs (`archive::unpack`) run on rayon's pool, which
+//! wasm-bindgen-rayon builds on workers it starts from the interpreter's worker
+//! (`initThreadPool(n)`, re-exported from the crate root; in Node over `js/web-worker-node.mjs`). Each of those
+//! workers instantiates this module over the same memory and stays in rayon's loop.
 
 mod channel;
 mod host_fs;
@@ -253,6 +258,30 @@ impl Runtime {
         self.vfs
             .mount(at, Arc::new(PageFs::new(Arc::new(transport))))
             .map_err(|e| js_err(format!("mounting a page directory at {at}: {e:?}")))
+    }
+
+    /// Extracts the zip archive `bytes` into the directory `dest` (see `archive::unpack`) and
+    /// returns `{files, directories, symlinks, bytes}`. `parallel` decompresses on rayon's pool:
+    /// pass it only once `initThreadPool` has resolved, as before that there is no pool on the
+    /// web (rayon would try to start threads itself, and abort).
+    #[wasm_bindgen(js_name = unpackArchive)]
+    pub fn unpack_archive(
+        &self,
+        bytes: Vec<u8>,
+        dest: &str,
+        parallel: bool,
+    ) -> Result<js_sys::Object, JsError> {
+        let done = crate::archive::unpack(&self.vfs, bytes, dest, parallel).map_err(js_err)?;
+        let out = js_sys::Object::new();
+        for (key, value) in [
+            ("files", f64::from(done.files)),
+            ("directories", f64::from(done.directories)),
+            ("symlinks", f64::from(done.symlinks)),
+            ("bytes", done.bytes as f64),
+        ] {
+            Reflect::set(&out, &key.into(), &value.into()).expect("setting a plain object's key");
+        }
+        Ok(out)
     }
 
     /// A new process: `tty` says which of stdin, stdout, stderr look like terminals.
