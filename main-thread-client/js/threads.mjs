@@ -131,10 +131,12 @@ export class ThreadPool {
     }
   }
 
-  /** A process started: its pool workers instantiate python.wasm over `memory`. */
+  /**
+   * A process started: its pool workers instantiate python.wasm over `memory`. The interpreter's
+   * worker has already set the table's epoch (poolServe), before the process could spawn.
+   */
   processStarted(epoch, memory, handle) {
     this.#process = { epoch, memory, handle };
-    this.#table.setEpoch(epoch);
     for (const w of this.#workers.values()) this.#serve(w);
     this.topUp();
   }

@@ -85,6 +85,22 @@ t = threading.Thread(target=print, args=("a worker is free again",)); t.start();
     }
   });
 
+  test('a thread spawned before the client has seen the process start waits for a worker', T, async () => {
+    const s = await startWeft();
+    try {
+      // The first statement spawns; the client's thread is kept busy meanwhile, so the
+      // process's 'started' message (which hands the pool workers the process) waits.
+      const run = s.py.run(['-c', 'import threading\nt = threading.Thread(target=print, args=("in a thread",))\nt.start(); t.join()']);
+      await new Promise((r) => setTimeout(r, 0)); // run() posts from a microtask
+      const until = Date.now() + 1500;
+      while (Date.now() < until) { /* busy, on purpose */ }
+      assert.equal(await run, 0, s.stderr());
+      assert.equal(s.stdout(), 'in a thread\n');
+    } finally {
+      await s.py.close();
+    }
+  });
+
   test('threads: false, or no SharedArrayBuffer, gives "can\'t start new thread"', T, async () => {
     const s = await startWeft({ threads: false });
     try {

@@ -57,7 +57,7 @@ async function importRuntime() {
 }
 const {
   default: init, Runtime, Process, PoolSlot, memoryImport, last_panic, attachPool, runtimeShare,
-  setOutput, registerHostDir, attachThreadChannel, initThreadPool,
+  setOutput, registerHostDir, attachThreadChannel, initThreadPool, poolServe,
 } = await importRuntime();
 
 function describe(err) {
@@ -229,6 +229,7 @@ function runProcess({ id, args, env, tty }) {
       const interruptAddr = instance.exports.weft_interrupt_word.value;
       const mainWaitAddr = instance.exports.weft_main_wait?.value ?? 0;
       proc.bindInterrupt(interruptAddr);
+      if (hasPool) poolServe(id);
       // One reference for the pool workers; the client releases it when they are done.
       post({ type: 'started', id, memory: memory.buffer, wasmMemory: memory, interruptAddr, mainWaitAddr, handle: hasPool ? proc.share() : 0 });
     }

@@ -44,6 +44,15 @@ pub fn attach_pool(
     Ok(())
 }
 
+/// Starts serving process `epoch` (its run id, non-zero), from the interpreter's worker just
+/// before the process runs. The coordinator learns of the process only when its message
+/// arrives, later; a thread spawned before that would find the pool serving no process and
+/// fail at once, where it must wait for a worker like any other.
+#[wasm_bindgen(js_name = poolServe)]
+pub fn pool_serve(epoch: i32) -> Result<(), JsError> {
+    with_pool(|p| p.set_epoch(epoch))
+}
+
 /// `wasi.thread-spawn`: the new thread's id, or -1 (no pool, no worker in time, process
 /// ending), which wasi-libc turns into EAGAIN and Python into "can't start new thread".
 pub fn spawn(start_arg: u32) -> i32 {
