@@ -7,23 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 
-import { DIST, startWeft } from './helpers.mjs';
+import { DIST, PYTHON_DIR, startWeft } from './helpers.mjs';
 
 const T = { timeout: 180_000 };
 
-// Compares every extracted file with the same file as the stdlib bundle serves it.
-const SAME_AS_BUNDLE = `
-import os, sys
-root, lib = sys.argv[1], "/usr/local/lib/python3.13"
-n = 0
-for d, _, files in os.walk(root):
-    for f in files:
-        p = os.path.join(d, f)
-        with open(p, "rb") as a, open(lib + p[len(root):], "rb") as b:
-            assert a.read() == b.read(), p
-        n += 1
-print(n, "files identical")
-`;
+const SAME_AS_BUNDLE = await readFile(join(PYTHON_DIR, 'archive_matches_bundle.py'), 'utf8');
 
 describe('unpackArchive', () => {
   test('extracts a real archive in parallel and on one thread, identical to the bundle', T, async () => {
