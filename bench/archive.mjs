@@ -14,6 +14,7 @@ await runDriver({
   tag: 'WEFT-ARCHIVE-RESULT',
   core: 'archive-core.mjs',
   entry: 'runArchive',
+  quick: { warm: 2, reps: 5 },
   watchdogS: 240,
   nodeHooks: () => ({ archive: () => readFile(join(DIST, 'python-stdlib.zip')) }),
   pageHooks: "archive: () => fetch('./python-stdlib.zip').then((r) => r.arrayBuffer()),",

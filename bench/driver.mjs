@@ -13,6 +13,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
+/** `cargo xtask bench --quick`: each core runs with its spec's `quick` parameters. */
+const QUICK = process.env.WEFT_BENCH_QUICK === '1';
 const REPO = resolve(HERE, '..');
 const DIST = resolve(process.env.WEFT_DIST ?? join(REPO, 'dist'));
 
@@ -22,6 +24,7 @@ const DIST = resolve(process.env.WEFT_DIST ?? join(REPO, 'dist'));
  *   `entry`: its export, called as `entry(Weft, hooks)` and resolving to a JSON-able result.
  *   Every hook set has `log(text)`, `events` (an array the core keeps its last events in, shown
  *   when the run stalls) and `client` (dist/weft.mjs's exports).
+ * - `quick`: parameters for the core (JSON-able) that make it short, under WEFT_BENCH_QUICK=1.
  * - `watchdogS`: a run stalled this long is ended (WEFT_BENCH_WATCHDOG_S overrides it).
  * - `nodeHooks({log, events})`: more hooks in Node; `nodeFinish(result)`: post-processing there.
  * - `pageHooks`: source text of more hook properties in the page (`name: expr,` pairs), e.g.
@@ -67,7 +70,7 @@ async function inNode(spec, state, log) {
   const events = [];
   state.lastEvents = async () => events;
   const more = (await spec.nodeHooks?.({ log, events })) ?? {};
-  const result = await core(client.Weft, { log, events, client, ...more });
+  const result = await core(client.Weft, { log, events, client, ...more, ...(QUICK ? spec.quick : {}) });
   spec.nodeFinish?.(result);
   return { env: `Node ${process.version}`, ...result };
 }
@@ -80,6 +83,7 @@ import { ${spec.entry} } from './${spec.core}';
 window.benchEvents = [];
 window.runBench = () => ${spec.entry}(client.Weft, {
   ${spec.pageHooks ?? ''}
+  ${QUICK ? `...${JSON.stringify(spec.quick ?? {})},` : ''}
   log: (m) => console.log('bench: ' + m),
   events: window.benchEvents,
   client,

@@ -70,6 +70,7 @@ await runDriver({
   tag: 'WEFT-SYNCIO-RESULT',
   core: 'sync-io-core.mjs',
   entry: 'runSyncIo',
+  quick: { inputCalls: 200, interruptReps: 5 },
   watchdogS: 150,
   nodeHooks: () => ({
     // The whole process's CPU (main thread, the interpreter's worker thread, V8's helpers).

@@ -9,5 +9,6 @@ await runDriver({
   tag: 'WEFT-THREADS-RESULT',
   core: 'threads-core.mjs',
   entry: 'runThreads',
+  quick: { rounds: 1, spawnJoin: 100, spawnJoinWarm: 20, scaling: { threads: [1, 2, 4], reps: 2, sha256: { mib: 16, ops: 4 }, zlib: { mib: 4, ops: 2 } } },
   watchdogS: 240,
 });

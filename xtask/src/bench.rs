@@ -1,18 +1,19 @@
-//! `cargo xtask bench`: start-up to first print (median of 5) and a few pure-Python loops timed
-//! inside Python, native CPython 3.13.5 (same source as python.wasm) against Weft in Node.
-//! Writes target/bench/report.md and target/bench/report.json.
+//! `cargo xtask bench [--quick]`: Weft measured beside native CPython and Pyodide, the anchor.
+//! Writes target/bench/report.md and report.json.
 //!
-//! A second section measures the sync-io channel (input() round trips, interrupt latency, sleep
-//! overshoot, CPU while sleeping) in Node and in headless Chromium, through bench/sync-io.mjs; a
-//! third one Python threads (pool warm-up, spawn latency, scaling of GIL-releasing work), through
-//! bench/threads.mjs; a fourth the runtime's own parallel work (archive extraction on
-//! wasm-bindgen-rayon workers), through bench/archive.mjs. These scripts run their core with
-//! bench/driver.mjs.
+//! - Size, start-up and speed (bench/speed.mjs): the files a page fetches to start (raw, gzip,
+//!   brotli), cold and warm time to a first print, and 13 pure-Python programs
+//!   (bench/programs/) timed inside Python, on native CPython (the build's own 3.13.5), Weft in
+//!   Node and in headless Chromium, and Pyodide (bench/package.json, pinned) in Node and in a
+//!   Chromium worker. Each start-up round and each program goes through every side before the
+//!   next, so machine noise hits all sides alike.
+//! - Latency and scaling (bench/sync-io.mjs, threads.mjs, archive.mjs through bench/driver.mjs):
+//!   the sync-io channel, Python threads, and the runtime's own parallel work, in Node and
+//!   Chromium.
 //!
-//! V8 runs wasm first in its baseline compiler and has no on-stack replacement, so a loop that
-//! starts cold stays slow (TOOLCHAIN.md). Each workload therefore runs several times, each time
-//! through a fresh `exec()` (a fresh eval-loop invocation): "first" is repetition 1, "steady" the
-//! best of the others.
+//! V8 runs wasm first in its baseline compiler and has no on-stack replacement, so a program's
+//! first repetition is cold; figures are the median, min and max of the others.
+//! `--quick` runs every part with fewer repetitions (a few minutes, for development).
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -21,49 +22,22 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::util::{bail, output_of, step, Paths, Result};
+use crate::util::{bail, human, output_of, step, Paths, Result};
 
-const STARTUP_RUNS: usize = 5;
-const REPS: usize = 5;
-
-const BENCH_PY: &str = r#"import json, sys, time
-REPS = int(sys.argv[1])
-WORKLOADS = {
-    "fib(27)": """
-def fib(n):
-    return n if n < 2 else fib(n - 1) + fib(n - 2)
-assert fib(27) == 196418
-""",
-    "dict/str 200k": """
-d = {}
-for i in range(200000):
-    k = "key%d" % i
-    d[k] = k.upper()
-s = ",".join(d.values())
-parts = s.split(",")
-assert len(parts) == 200000
-n = sum(len(v) for v in d.values() if v.endswith("7"))
-""",
-    "float loop 1M": """
-x = 0.0
-for i in range(1, 1000000):
-    x += (i * 0.5) / (i + 1.0) - x * 1e-7
-assert x > 0
-""",
+pub struct Options {
+    pub quick: bool,
 }
-results = {}
-for name, src in WORKLOADS.items():
-    code = compile(src, name, "exec")
-    times = []
-    for _ in range(REPS):
-        t = time.perf_counter()
-        exec(code, {})
-        times.append(time.perf_counter() - t)
-    results[name] = times
-print("WEFT-BENCH " + json.dumps(results))
-"#;
 
-pub fn bench(p: &Paths) -> Result {
+/// The sides of the speed and start-up figures: JSON key and column title.
+const SIDES: [(&str, &str); 5] = [
+    ("native", "native"),
+    ("weft_node", "Weft, Node"),
+    ("weft_chromium", "Weft, Chromium"),
+    ("pyodide_node", "Pyodide, Node"),
+    ("pyodide_chromium", "Pyodide, Chromium"),
+];
+
+pub fn bench(p: &Paths, o: &Options) -> Result {
     let out_dir = p.target.join("bench");
     std::fs::create_dir_all(&out_dir)
         .map_err(|e| format!("cannot create {}: {e}", out_dir.display()))?;
@@ -79,43 +53,22 @@ pub fn bench(p: &Paths) -> Result {
     if !native.is_file() {
         bail!("the native CPython build is not available (`bash guest/build.sh --print native-python` gave {prefix:?})");
     }
-    let cli = p.dist.join("cli.mjs");
-    let script = out_dir.join("bench.py");
-    std::fs::write(&script, BENCH_PY)
-        .map_err(|e| format!("cannot write {}: {e}", script.display()))?;
-
-    let weft = |args: &[&str]| {
-        let mut c = Command::new("node");
-        c.arg(&cli).args(args).current_dir(&p.repo);
-        c
-    };
-    let py = |args: &[&str]| {
-        let mut c = Command::new(&native);
-        c.args(args).current_dir(&p.repo);
-        c
+    crate::test::npm_ci(p, "bench")?;
+    crate::test::npm_ci(p, "tests")?;
+    let env = DriverEnv {
+        native,
+        coi_server: crate::build::coi_server(p)?,
+        quick: o.quick,
     };
 
-    step(&format!(
-        "start-up to first print, median of {STARTUP_RUNS}"
-    ));
-    let hello = ["-c", "print('ready')"];
-    let startup_weft = median(&first_output_times(|| weft(&hello), STARTUP_RUNS)?);
-    let startup_native = median(&first_output_times(|| py(&hello), STARTUP_RUNS)?);
+    let speed = driver(p, &env, &SPEED, "all");
+    let sync_node = driver(p, &env, &SYNC_IO, "node");
+    let sync_chromium = driver(p, &env, &SYNC_IO, "chromium");
+    let threads_node = driver(p, &env, &THREADS, "node");
+    let threads_chromium = driver(p, &env, &THREADS, "chromium");
+    let archive_node = driver(p, &env, &ARCHIVE, "node");
+    let archive_chromium = driver(p, &env, &ARCHIVE, "chromium");
 
-    step(&format!("loops, {REPS} repetitions each"));
-    let reps = REPS.to_string();
-    let s = script.to_string_lossy().into_owned();
-    let native_t = loop_times(py(&[&s, &reps]))?;
-    let weft_t = loop_times(weft(&[&s, &reps]))?;
-
-    let sync_node = driver(p, &SYNC_IO, "node");
-    let sync_chromium = driver(p, &SYNC_IO, "chromium");
-    let threads_node = driver(p, &THREADS, "node");
-    let threads_chromium = driver(p, &THREADS, "chromium");
-    let archive_node = driver(p, &ARCHIVE, "node");
-    let archive_chromium = driver(p, &ARCHIVE, "chromium");
-
-    let node_version = output_of(Command::new("node").arg("--version")).unwrap_or_default();
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|c| {
@@ -130,42 +83,42 @@ pub fn bench(p: &Paths) -> Result {
 
     let mut md = String::new();
     md.push_str("# Weft benchmark\n\n");
-    md.push_str(&format!("Node {node_version}, {cores} cores, {cpu}. Native: CPython 3.13.5 built from the same source.\n\n"));
-    md.push_str(
-        "| benchmark | native | Weft first | Weft steady | first / native | steady / native |\n",
-    );
-    md.push_str("|---|---:|---:|---:|---:|---:|\n");
-    md.push_str(&format!(
-        "| start-up to first print (median of {STARTUP_RUNS}) | {} | {} | | {:.1}x | |\n",
-        ms(startup_native),
-        ms(startup_weft),
-        startup_weft / startup_native
-    ));
-    let mut loops = Vec::new();
-    for (name, native_runs) in &native_t {
-        let Some(weft_runs) = weft_t.iter().find(|(n, _)| n == name).map(|(_, r)| r) else {
-            continue;
+    md.push_str(&format!("{cores} cores, {cpu}."));
+    if let Ok(v) = &speed {
+        let ver = |k: &str| {
+            v.get("versions")
+                .and_then(|x| x.get(k))
+                .and_then(Value::as_str)
+                .unwrap_or("?")
+                .to_owned()
         };
-        let n = best(native_runs);
-        let (wf, ws) = (weft_runs[0], best(&weft_runs[1..]));
         md.push_str(&format!(
-            "| {name} | {} | {} | {} | {:.1}x | {:.1}x |\n",
-            ms(n),
-            ms(wf),
-            ms(ws),
-            wf / n,
-            ws / n
+            " Native CPython {}; Node {}; Chromium {} (headless); Pyodide {} (Python {}).",
+            ver("native"),
+            ver("node"),
+            ver("chromium"),
+            ver("pyodide"),
+            ver("pyodide_python")
         ));
-        loops.push(
-            json!({"name": name, "native_s": native_runs, "weft_s": weft_runs,
-            "native_best_s": n, "weft_first_s": wf, "weft_steady_s": ws,
-            "ratio_first": wf / n, "ratio_steady": ws / n}),
-        );
     }
-    md.push_str(&format!(
-        "\n\"first\" is the first of {REPS} repetitions (cold: V8 baseline code), \"steady\" the best of the rest; \
-         native is its best repetition. Each repetition enters the eval loop afresh through exec().\n"
-    ));
+    if o.quick {
+        md.push_str(" **Quick run** (`--quick`): few repetitions, figures are rough.");
+    }
+    md.push('\n');
+    let sizes = match &speed {
+        Ok(v) => size_section(p, v),
+        Err(e) => Err(e.clone()),
+    };
+    match (&speed, &sizes) {
+        (Ok(v), Ok((md_sizes, _))) => {
+            md.push_str(md_sizes);
+            md.push_str(&startup_section(v));
+            md.push_str(&speed_section(v));
+        }
+        (Err(e), _) | (_, Err(e)) => md.push_str(&format!(
+            "\n**Size, start-up and speed were not measured:** {e}\n"
+        )),
+    }
     md.push_str(&sync_io_section(&sync_node, &sync_chromium));
     md.push_str(&threads_section(&threads_node, &threads_chromium));
     md.push_str(&archive_section(&archive_node, &archive_chromium));
@@ -174,9 +127,9 @@ pub fn bench(p: &Paths) -> Result {
         Err(e) => json!({ "error": e }),
     };
     let report = json!({
-        "node": node_version, "cpu": cpu, "cores": cores,
-        "startup_s": {"native_median": startup_native, "weft_median": startup_weft, "runs": STARTUP_RUNS},
-        "loops": loops,
+        "cpu": cpu, "cores": cores, "quick": o.quick,
+        "speed": as_json(&speed),
+        "sizes": sizes.map(|(_, j)| j).unwrap_or_else(|e| json!({ "error": e })),
         "sync_io": {"node": as_json(&sync_node), "chromium": as_json(&sync_chromium)},
         "threads": {"node": as_json(&threads_node), "chromium": as_json(&threads_chromium)},
         "archive": {"node": as_json(&archive_node), "chromium": as_json(&archive_chromium)},
@@ -195,84 +148,240 @@ pub fn bench(p: &Paths) -> Result {
     Ok(())
 }
 
-fn ms(s: f64) -> String {
-    format!("{:.0} ms", s * 1000.0)
-}
-
-fn best(v: &[f64]) -> f64 {
-    v.iter().copied().fold(f64::INFINITY, f64::min)
-}
-
-fn median(v: &[f64]) -> f64 {
+/// Median, min and max of `v` (NaN when empty).
+fn stats(v: &[f64]) -> (f64, f64, f64) {
+    if v.is_empty() {
+        return (f64::NAN, f64::NAN, f64::NAN);
+    }
     let mut v = v.to_vec();
     v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
-/// Seconds from spawn to the first byte on stdout, `runs` times.
-fn first_output_times(mut make: impl FnMut() -> Command, runs: usize) -> Result<Vec<f64>> {
-    let mut times = Vec::new();
-    for _ in 0..runs {
-        let mut cmd = make();
-        eprintln!("+ {}", crate::util::describe(&cmd));
-        let t = Instant::now();
-        let mut child = cmd
-            .stdout(Stdio::piped())
-            .spawn()
-            .map_err(|e| format!("cannot start: {e}"))?;
-        let mut stdout = child.stdout.take().expect("piped");
-        let mut byte = [0u8; 1];
-        let got = stdout.read(&mut byte).map_err(|e| e.to_string())?;
-        let elapsed = t.elapsed().as_secs_f64();
-        let mut rest = Vec::new();
-        let _ = stdout.read_to_end(&mut rest);
-        let status = child.wait().map_err(|e| e.to_string())?;
-        if got == 0 || !status.success() {
-            bail!(
-                "`{}` printed nothing or failed ({status})",
-                crate::util::describe(&cmd)
-            );
-        }
-        times.push(elapsed);
-    }
-    Ok(times)
-}
-
-/// Runs bench.py and returns each workload's repetition times, in the script's order.
-fn loop_times(mut cmd: Command) -> Result<Vec<(String, Vec<f64>)>> {
-    eprintln!("+ {}", crate::util::describe(&cmd));
-    let out = cmd
-        .stderr(Stdio::inherit())
-        .output()
-        .map_err(|e| format!("cannot start: {e}"))?;
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let Some(line) = stdout.lines().find_map(|l| l.strip_prefix("WEFT-BENCH ")) else {
-        bail!(
-            "`{}` did not report results ({}): {stdout}",
-            crate::util::describe(&cmd),
-            out.status
-        );
+    let mid = v.len() / 2;
+    let median = if v.len() % 2 == 1 {
+        v[mid]
+    } else {
+        (v[mid - 1] + v[mid]) / 2.0
     };
-    let v: Value =
-        serde_json::from_str(line).map_err(|e| format!("bad bench output {line:?}: {e}"))?;
-    let obj = v
-        .as_object()
-        .ok_or_else(|| "bench output is not an object".to_owned())?;
-    // serde_json's Map is sorted by key; keep the script's order by scanning the text.
-    let mut names: Vec<&String> = obj.keys().collect();
-    names.sort_by_key(|n| line.find(&format!("\"{n}\"")).unwrap_or(usize::MAX));
-    Ok(names
-        .into_iter()
-        .map(|n| {
-            (
-                n.clone(),
-                obj[n]
-                    .as_array()
-                    .map(|a| a.iter().filter_map(Value::as_f64).collect())
-                    .unwrap_or_default(),
-            )
+    (median, v[0], v[v.len() - 1])
+}
+
+fn floats(v: Option<&Value>) -> Vec<f64> {
+    v.and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_f64).collect())
+        .unwrap_or_default()
+}
+
+/// "median (min-max)" in ms.
+fn spread_ms(v: &[f64]) -> String {
+    let (m, lo, hi) = stats(v);
+    if m.is_nan() {
+        return "n/a".into();
+    }
+    format!("{} ({}-{})", fmt_ms(m), fmt_ms(lo), fmt_ms(hi))
+}
+
+fn ratio(a: f64, b: f64) -> String {
+    if a.is_finite() && b.is_finite() && b > 0.0 {
+        format!("{:.2}x", a / b)
+    } else {
+        "n/a".into()
+    }
+}
+
+/// The files each browser side fetched to start (from the cold start-ups), with sizes: the
+/// markdown section and its JSON.
+fn size_section(p: &Paths, v: &Value) -> Result<(String, Value)> {
+    let mut md = String::from("\n## Size: every file fetched at start-up\n\n");
+    md.push_str("| side | file | raw | gzip -9 | brotli 11 |\n|---|---|---:|---:|---:|\n");
+    let mut totals = Vec::new();
+    let mut out = serde_json::Map::new();
+    for (side, title, base) in [
+        ("weft_chromium", "Weft", p.dist.clone()),
+        (
+            "pyodide_chromium",
+            "Pyodide",
+            p.repo.join("bench/node_modules/pyodide"),
+        ),
+    ] {
+        let files: Vec<(String, PathBuf)> = v
+            .get("fetched")
+            .and_then(|f| f.get(side))
+            .and_then(Value::as_array)
+            .ok_or_else(|| format!("no list of fetched files for {side}"))?
+            .iter()
+            .filter_map(Value::as_str)
+            .filter_map(|rel| {
+                // The page's own files (the bench page, its worker) are not part of the runtime.
+                let file = match side {
+                    "pyodide_chromium" => base.join(rel.strip_prefix("pyodide/")?),
+                    _ => base.join(rel),
+                };
+                file.is_file().then(|| (rel.to_owned(), file))
+            })
+            .collect();
+        let rows = crate::sizes::measure_files(p, &files)?;
+        let (mut raw, mut gz, mut br) = (0, 0, 0);
+        let mut list = Vec::new();
+        for r in &rows {
+            md.push_str(&format!(
+                "| {title} | {} | {} | {} | {} |\n",
+                r.file,
+                human(r.raw),
+                human(r.gzip),
+                human(r.brotli)
+            ));
+            raw += r.raw;
+            gz += r.gzip;
+            br += r.brotli;
+            list.push(json!({"file": r.file, "raw": r.raw, "gzip": r.gzip, "brotli": r.brotli}));
+        }
+        md.push_str(&format!(
+            "| **{title} total** | {} files | **{}** | **{}** | **{}** |\n",
+            rows.len(),
+            human(raw),
+            human(gz),
+            human(br)
+        ));
+        totals.push((raw, gz, br));
+        out.insert(
+            side.into(),
+            json!({"files": list, "raw": raw, "gzip": gz, "brotli": br}),
+        );
+    }
+    if let [w, py] = totals[..] {
+        md.push_str(&format!(
+            "\nWeft / Pyodide: raw {}, gzip {}, brotli {}. Files as fetched by the start-up pages \
+(bench/web/), from Chromium's request log of a cold start; the bench page and Pyodide's worker \
+script are left out.\n",
+            ratio(w.0 as f64, py.0 as f64),
+            ratio(w.1 as f64, py.1 as f64),
+            ratio(w.2 as f64, py.2 as f64)
+        ));
+    }
+    Ok((md, Value::Object(out)))
+}
+
+fn startup_section(v: &Value) -> String {
+    let runs = v.get("startup_runs").and_then(Value::as_u64).unwrap_or(0);
+    let mut md = String::from("\n## Start-up: time to a first `print`\n\n");
+    md.push_str("| side | cold: median (min-max) | warm: median (min-max) | warm / native | vs Pyodide (cold, warm) |\n|---|---:|---:|---:|---:|\n");
+    let get =
+        |side: &str, kind: &str| floats(v.get("startup").and_then(|s| s.get(side)?.get(kind)));
+    let native = stats(&get("native", "warm")).0;
+    for (side, title) in SIDES {
+        let (cold, warm) = (get(side, "cold"), get(side, "warm"));
+        let vs = match side {
+            "weft_node" | "weft_chromium" => {
+                let anchor = side.replace("weft", "pyodide");
+                format!(
+                    "{}, {}",
+                    ratio(stats(&cold).0, stats(&get(&anchor, "cold")).0),
+                    ratio(stats(&warm).0, stats(&get(&anchor, "warm")).0)
+                )
+            }
+            _ => String::new(),
+        };
+        md.push_str(&format!(
+            "| {title} | {} | {} | {} | {vs} |\n",
+            if cold.is_empty() {
+                "-".into()
+            } else {
+                spread_ms(&cold)
+            },
+            spread_ms(&warm),
+            ratio(stats(&warm).0, native),
+        ));
+    }
+    md.push_str(&format!(
+        "\n{runs} start-ups per side and kind, interleaved. **Native**: a new `python3.13 -c \
+\"print('ready')\"` process, spawn to the first byte on stdout (every start is warm: the disk \
+cache holds it). **Node**, cold: a new `node` process (Weft: `dist/cli.mjs -c ...`; Pyodide: \
+`loadPyodide()` then `runPython`), spawn to the first byte; warm: a new interpreter (`Weft.start()` \
++ `run()`, `loadPyodide()` + `runPython()`) in a process that has loaded one before. \
+**Chromium**, cold: a fresh browser profile (empty HTTP and code caches), navigation to the \
+printed line reaching the page (`performance.now()`); warm: a reload in that browser. Weft \
+starts with its defaults (thread pool included); Pyodide loads in a module worker.\n"
+    ));
+    md
+}
+
+fn speed_section(v: &Value) -> String {
+    let programs: Vec<String> = v
+        .get("programs")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_owned))
+                .collect()
         })
-        .collect())
+        .unwrap_or_default();
+    let reps = v.get("reps").and_then(Value::as_u64).unwrap_or(0);
+    let steady = |side: &str, prog: &str| -> Vec<f64> {
+        let all = floats(v.get("speed").and_then(|s| s.get(side)?.get(prog)));
+        all.get(1..).map(<[f64]>::to_vec).unwrap_or_default()
+    };
+    let mut md =
+        String::from("\n## Speed: pure-Python programs (bench/programs/), timed inside Python\n\n");
+    md.push_str("| program |");
+    for (_, title) in SIDES {
+        md.push_str(&format!(" {title} |"));
+    }
+    md.push_str(" Weft / native (Node, Chromium) | Weft / Pyodide (Node, Chromium) |\n|---|");
+    md.push_str(&"---:|".repeat(SIDES.len() + 2));
+    md.push('\n');
+    // Geometric means of the ratios, in the order of the last two columns.
+    let mut logs = [Vec::new(), Vec::new(), Vec::new(), Vec::new()];
+    for prog in &programs {
+        md.push_str(&format!("| {prog} |"));
+        let m: Vec<f64> = SIDES
+            .iter()
+            .map(|(side, _)| {
+                let t = steady(side, prog);
+                md.push_str(&format!(
+                    " {} |",
+                    spread_ms(&t.iter().map(|s| s * 1000.0).collect::<Vec<_>>())
+                ));
+                stats(&t).0
+            })
+            .collect();
+        let pairs = [(m[1], m[0]), (m[2], m[0]), (m[1], m[3]), (m[2], m[4])];
+        for (i, (a, b)) in pairs.iter().enumerate() {
+            if a.is_finite() && b.is_finite() && *b > 0.0 {
+                logs[i].push((a / b).ln());
+            }
+        }
+        md.push_str(&format!(
+            " {}, {} | {}, {} |\n",
+            ratio(pairs[0].0, pairs[0].1),
+            ratio(pairs[1].0, pairs[1].1),
+            ratio(pairs[2].0, pairs[2].1),
+            ratio(pairs[3].0, pairs[3].1)
+        ));
+    }
+    let geo = |l: &Vec<f64>| {
+        if l.is_empty() {
+            "n/a".to_string()
+        } else {
+            format!("{:.2}x", (l.iter().sum::<f64>() / l.len() as f64).exp())
+        }
+    };
+    md.push_str(&format!(
+        "| **geometric mean** |{} **{}, {}** | **{}, {}** |\n",
+        " |".repeat(SIDES.len()),
+        geo(&logs[0]),
+        geo(&logs[1]),
+        geo(&logs[2]),
+        geo(&logs[3])
+    ));
+    md.push_str(&format!(
+        "\nEach program's `bench()` runs {reps} times in a row through bench/speed_harness.py \
+(`time.perf_counter()` around each call, the same code on every side): native and Weft run it \
+as `python -c <harness> ...` (a new process each program; Weft's in one interpreter per \
+environment), Pyodide with `runPython` in one instance per environment. The first repetition is \
+left out (cold: V8's baseline code); cells are the median (min-max) of the other {} in ms. \
+Ratios are of medians; below 1.00x Weft is faster.\n",
+        reps.saturating_sub(1)
+    ));
+    md
 }
 
 /// A bench script run through bench/driver.mjs.
@@ -294,6 +403,13 @@ const SYNC_IO: Driver = Driver {
     timeout: Duration::from_secs(180),
 };
 
+const SPEED: Driver = Driver {
+    name: "size, start-up and speed",
+    script: "speed.mjs",
+    tag: "WEFT-SPEED-RESULT ",
+    timeout: Duration::from_secs(3600),
+};
+
 const ARCHIVE: Driver = Driver {
     name: "archive",
     script: "archive.mjs",
@@ -308,29 +424,36 @@ const THREADS: Driver = Driver {
     timeout: Duration::from_secs(300),
 };
 
-/// Runs `node bench/<script> <which>` (which: "node" or "chromium") and returns its result
-/// object, or why there is none (the report then says so).
-fn driver(p: &Paths, d: &Driver, which: &str) -> Result<Value> {
+/// What every bench script gets from xtask (as environment variables).
+struct DriverEnv {
+    native: PathBuf,
+    coi_server: PathBuf,
+    quick: bool,
+}
+
+/// Runs `node bench/<script> <which>` (which: "node" or "chromium"; the speed script takes
+/// "all") and returns its result object, or why there is none (the report then says so).
+fn driver(p: &Paths, env: &DriverEnv, d: &Driver, which: &str) -> Result<Value> {
     step(&format!("{} figures in {which}", d.name));
     let script = format!("bench/{}", d.script);
+    let chromium = std::env::var_os("WEFT_CHROMIUM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
+    if which != "node" && !chromium.is_file() {
+        bail!(
+            "no Chromium at {} (apt-get install chromium, or set WEFT_CHROMIUM)",
+            chromium.display()
+        );
+    }
     let mut cmd = Command::new("node");
     cmd.arg(p.repo.join(&script))
         .arg(which)
         .env("WEFT_DIST", &p.dist)
+        .env("WEFT_CHROMIUM", &chromium)
+        .env("WEFT_COI_SERVER", &env.coi_server)
+        .env("WEFT_NATIVE_PYTHON", &env.native)
+        .env("WEFT_BENCH_QUICK", if env.quick { "1" } else { "0" })
         .current_dir(&p.repo);
-    if which == "chromium" {
-        let chromium = std::env::var_os("WEFT_CHROMIUM")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
-        if !chromium.is_file() {
-            bail!(
-                "no Chromium at {} (apt-get install chromium, or set WEFT_CHROMIUM)",
-                chromium.display()
-            );
-        }
-        cmd.env("WEFT_CHROMIUM", &chromium)
-            .env("WEFT_COI_SERVER", crate::build::coi_server(p)?);
-    }
     eprintln!("+ {}", crate::util::describe(&cmd));
     // Its own process group, so that a timeout ends the browser and server it started too.
     use std::os::unix::process::CommandExt;

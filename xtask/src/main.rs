@@ -61,9 +61,13 @@ enum Cmd {
         #[arg(value_enum)]
         suites: Vec<test::Suite>,
     },
-    /// Start-up and loop timings (native CPython against Weft in Node) and sync-io latencies in
-    /// Node and Chromium (target/bench/report.md).
-    Bench,
+    /// Size, start-up and speed against native CPython and Pyodide, then sync-io, threads and
+    /// runtime parallel work in Node and Chromium (target/bench/report.md and report.json).
+    Bench {
+        /// Fewer repetitions: rough figures in a few minutes, for development.
+        #[arg(long)]
+        quick: bool,
+    },
     /// CPython's own test suite under Weft.
     Conformance,
 }
@@ -87,9 +91,9 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         }),
-        Cmd::Bench => build::build(&p, &build::Options::default())
+        Cmd::Bench { quick } => build::build(&p, &build::Options::default())
             .and_then(|()| require_node())
-            .and_then(|()| bench::bench(&p))
+            .and_then(|()| bench::bench(&p, &bench::Options { quick }))
             .map(|()| ExitCode::SUCCESS),
         Cmd::Conformance => conformance::conformance(&p).map(|ok| {
             if ok {

@@ -3,7 +3,7 @@
 //! brotli at quality 11 takes about 20 s on python.wasm.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use serde_json::{json, Map, Value};
@@ -30,11 +30,6 @@ fn fetched_by_page(rel: &str) -> bool {
 
 pub fn table(p: &Paths) -> Result<Vec<Row>> {
     step("sizes of what a page fetches from dist/");
-    let cache_file = p.stamps.join("sizes.json");
-    let cache: Map<String, Value> = std::fs::read(&cache_file)
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or_default();
     let files: Vec<_> = files_under(&p.dist)
         .into_iter()
         .filter_map(|f| {
@@ -42,11 +37,22 @@ pub fn table(p: &Paths) -> Result<Vec<Row>> {
             fetched_by_page(&rel).then_some((rel, f))
         })
         .collect();
+    measure_files(p, &files)
+}
+
+/// Sizes of `files` (name for the table, path), one thread each; compressed sizes come from
+/// the cache when the file is unchanged.
+pub fn measure_files(p: &Paths, files: &[(String, PathBuf)]) -> Result<Vec<Row>> {
+    let cache_file = p.stamps.join("sizes.json");
+    let mut cache: Map<String, Value> = std::fs::read(&cache_file)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default();
     let rows: Vec<Result<Row>> = std::thread::scope(|s| {
         let handles: Vec<_> = files
             .iter()
             .map(|(rel, f)| {
-                let cached = cache.get(rel).cloned();
+                let cached = cache.get(&cache_key(f)).cloned();
                 s.spawn(move || measure(rel, f, cached))
             })
             .collect();
@@ -56,19 +62,23 @@ pub fn table(p: &Paths) -> Result<Vec<Row>> {
             .collect()
     });
     let rows: Vec<Row> = rows.into_iter().collect::<Result<_>>()?;
-    let mut new_cache = Map::new();
-    for (r, (_, f)) in rows.iter().zip(&files) {
-        new_cache.insert(
-            r.file.clone(),
+    for (r, (_, f)) in rows.iter().zip(files) {
+        cache.insert(
+            cache_key(f),
             json!({"key": key(f), "gzip": r.gzip, "brotli": r.brotli}),
         );
     }
     let _ = std::fs::create_dir_all(&p.stamps);
     let _ = std::fs::write(
         &cache_file,
-        serde_json::to_vec_pretty(&Value::Object(new_cache)).unwrap_or_default(),
+        serde_json::to_vec_pretty(&Value::Object(cache)).unwrap_or_default(),
     );
     Ok(rows)
+}
+
+/// Cache entries are by the file's full path: tables of other folders share the cache.
+fn cache_key(f: &Path) -> String {
+    f.to_string_lossy().into_owned()
 }
 
 fn key(f: &Path) -> String {
