@@ -26,6 +26,8 @@ use crate::util::{bail, human, output_of, step, Paths, Result};
 
 pub struct Options {
     pub quick: bool,
+    /// Rewrite the README's performance summary (between its bench markers) from this run.
+    pub update_readme: bool,
 }
 
 /// The sides of the speed and start-up figures: JSON key and column title.
@@ -55,6 +57,9 @@ pub fn bench(p: &Paths, o: &Options) -> Result {
     }
     crate::test::npm_ci(p, "bench")?;
     crate::test::npm_ci(p, "tests")?;
+    if o.quick && o.update_readme {
+        bail!("--update-readme takes a full run's figures, not --quick's");
+    }
     let env = DriverEnv {
         native,
         coi_server: crate::build::coi_server(p)?,
@@ -129,11 +134,24 @@ pub fn bench(p: &Paths, o: &Options) -> Result {
     let report = json!({
         "cpu": cpu, "cores": cores, "quick": o.quick,
         "speed": as_json(&speed),
-        "sizes": sizes.map(|(_, j)| j).unwrap_or_else(|e| json!({ "error": e })),
+        "sizes": sizes.as_ref().map(|(_, j)| j.clone()).unwrap_or_else(|e| json!({ "error": e })),
         "sync_io": {"node": as_json(&sync_node), "chromium": as_json(&sync_chromium)},
         "threads": {"node": as_json(&threads_node), "chromium": as_json(&threads_chromium)},
         "archive": {"node": as_json(&archive_node), "chromium": as_json(&archive_chromium)},
     });
+    if o.update_readme {
+        let (Ok(v), Ok((_, sizes_json))) = (&speed, &sizes) else {
+            bail!("--update-readme: size, start-up and speed were not measured (see above)");
+        };
+        let date = output_of(Command::new("date").args(["-u", "+%Y-%m-%d"])).unwrap_or_default();
+        let summary = readme_summary(
+            v,
+            sizes_json,
+            &format!("{cores} cores ({cpu})"),
+            date.trim(),
+        );
+        update_readme(p, &summary)?;
+    }
     std::fs::write(out_dir.join("report.md"), &md).map_err(|e| e.to_string())?;
     std::fs::write(
         out_dir.join("report.json"),
@@ -304,21 +322,60 @@ starts with its defaults (thread pool included); Pyodide loads in a module worke
     md
 }
 
-fn speed_section(v: &Value) -> String {
-    let programs: Vec<String> = v
+/// Each program's steady median (s) on every side of [`SIDES`], in the report's order.
+fn program_medians(v: &Value) -> Vec<(String, Vec<f64>)> {
+    let programs = v
         .get("programs")
         .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|x| x.as_str().map(str::to_owned))
-                .collect()
-        })
+        .cloned()
         .unwrap_or_default();
+    programs
+        .iter()
+        .filter_map(Value::as_str)
+        .map(|prog| {
+            let m = SIDES
+                .iter()
+                .map(|(side, _)| stats(&steady_times(v, side, prog)).0)
+                .collect();
+            (prog.to_owned(), m)
+        })
+        .collect()
+}
+
+/// A program's repetitions on `side` without the first (cold) one, in seconds.
+fn steady_times(v: &Value, side: &str, prog: &str) -> Vec<f64> {
+    let all = floats(v.get("speed").and_then(|s| s.get(side)?.get(prog)));
+    all.get(1..).map(<[f64]>::to_vec).unwrap_or_default()
+}
+
+/// Geometric mean over the programs of side `a`'s median / side `b`'s (indices into [`SIDES`]).
+fn geomean(rows: &[(String, Vec<f64>)], a: usize, b: usize) -> f64 {
+    let logs: Vec<f64> = rows
+        .iter()
+        .map(|(_, m)| m[a] / m[b])
+        .filter(|r| r.is_finite() && *r > 0.0)
+        .map(f64::ln)
+        .collect();
+    if logs.is_empty() {
+        return f64::NAN;
+    }
+    (logs.iter().sum::<f64>() / logs.len() as f64).exp()
+}
+
+fn times_x(r: f64) -> String {
+    if r.is_finite() {
+        format!("{r:.2}x")
+    } else {
+        "n/a".into()
+    }
+}
+
+/// The ratio columns of the speed table: Weft / native and Weft / Pyodide, Node and Chromium.
+const RATIO_COLUMNS: [(usize, usize); 4] = [(1, 0), (2, 0), (1, 3), (2, 4)];
+
+fn speed_section(v: &Value) -> String {
+    let rows = program_medians(v);
     let reps = v.get("reps").and_then(Value::as_u64).unwrap_or(0);
-    let steady = |side: &str, prog: &str| -> Vec<f64> {
-        let all = floats(v.get("speed").and_then(|s| s.get(side)?.get(prog)));
-        all.get(1..).map(<[f64]>::to_vec).unwrap_or_default()
-    };
     let mut md =
         String::from("\n## Speed: pure-Python programs (bench/programs/), timed inside Python\n\n");
     md.push_str("| program |");
@@ -328,49 +385,32 @@ fn speed_section(v: &Value) -> String {
     md.push_str(" Weft / native (Node, Chromium) | Weft / Pyodide (Node, Chromium) |\n|---|");
     md.push_str(&"---:|".repeat(SIDES.len() + 2));
     md.push('\n');
-    // Geometric means of the ratios, in the order of the last two columns.
-    let mut logs = [Vec::new(), Vec::new(), Vec::new(), Vec::new()];
-    for prog in &programs {
+    for (prog, m) in &rows {
         md.push_str(&format!("| {prog} |"));
-        let m: Vec<f64> = SIDES
+        for (side, _) in SIDES {
+            let ms: Vec<f64> = steady_times(v, side, prog)
+                .iter()
+                .map(|s| s * 1000.0)
+                .collect();
+            md.push_str(&format!(" {} |", spread_ms(&ms)));
+        }
+        let r: Vec<String> = RATIO_COLUMNS
             .iter()
-            .map(|(side, _)| {
-                let t = steady(side, prog);
-                md.push_str(&format!(
-                    " {} |",
-                    spread_ms(&t.iter().map(|s| s * 1000.0).collect::<Vec<_>>())
-                ));
-                stats(&t).0
-            })
+            .map(|&(a, b)| ratio(m[a], m[b]))
             .collect();
-        let pairs = [(m[1], m[0]), (m[2], m[0]), (m[1], m[3]), (m[2], m[4])];
-        for (i, (a, b)) in pairs.iter().enumerate() {
-            if a.is_finite() && b.is_finite() && *b > 0.0 {
-                logs[i].push((a / b).ln());
-            }
-        }
-        md.push_str(&format!(
-            " {}, {} | {}, {} |\n",
-            ratio(pairs[0].0, pairs[0].1),
-            ratio(pairs[1].0, pairs[1].1),
-            ratio(pairs[2].0, pairs[2].1),
-            ratio(pairs[3].0, pairs[3].1)
-        ));
+        md.push_str(&format!(" {}, {} | {}, {} |\n", r[0], r[1], r[2], r[3]));
     }
-    let geo = |l: &Vec<f64>| {
-        if l.is_empty() {
-            "n/a".to_string()
-        } else {
-            format!("{:.2}x", (l.iter().sum::<f64>() / l.len() as f64).exp())
-        }
-    };
+    let g: Vec<String> = RATIO_COLUMNS
+        .iter()
+        .map(|&(a, b)| times_x(geomean(&rows, a, b)))
+        .collect();
     md.push_str(&format!(
         "| **geometric mean** |{} **{}, {}** | **{}, {}** |\n",
         " |".repeat(SIDES.len()),
-        geo(&logs[0]),
-        geo(&logs[1]),
-        geo(&logs[2]),
-        geo(&logs[3])
+        g[0],
+        g[1],
+        g[2],
+        g[3]
     ));
     md.push_str(&format!(
         "\nEach program's `bench()` runs {reps} times in a row through bench/speed_harness.py \
@@ -982,4 +1022,153 @@ decompresses {startup_files} files from it ({startup_kb} KB), too little to shar
             .unwrap_or_else(|| "?".into()),
     ));
     md
+}
+
+const README_BEGIN: &str = "<!-- bench:begin: written by `cargo xtask bench --update-readme` -->";
+const README_END: &str = "<!-- bench:end -->";
+
+/// The README's performance summary: the report's headline figures, with machine and versions.
+fn readme_summary(v: &Value, sizes: &Value, machine: &str, date: &str) -> String {
+    let ver = |k: &str| {
+        v.get("versions")
+            .and_then(|x| x.get(k))
+            .and_then(Value::as_str)
+            .unwrap_or("?")
+            .to_owned()
+    };
+    let start = |side: &str, kind: &str| {
+        stats(&floats(
+            v.get("startup").and_then(|s| s.get(side)?.get(kind)),
+        ))
+        .0
+    };
+    let size = |side: &str, kind: &str| {
+        sizes
+            .get(side)
+            .and_then(|s| s.get(kind))
+            .and_then(Value::as_u64)
+            .unwrap_or(0)
+    };
+    let secs = |ms: f64| {
+        if ms.is_finite() {
+            format!("{:.2} s", ms / 1000.0)
+        } else {
+            "n/a".into()
+        }
+    };
+    let rows = program_medians(v);
+    let mut md = format!(
+        "Measured on {date} by `cargo xtask bench` ({machine}; native CPython {}, Node {}, \
+Chromium {} headless, Pyodide {} with Python {}). Full tables, with min/max and every program: \
+`target/bench/report.md` after a run.\n\n",
+        ver("native"),
+        ver("node"),
+        ver("chromium"),
+        ver("pyodide"),
+        ver("pyodide_python")
+    );
+    md.push_str("| | Weft | Pyodide | Weft / Pyodide |\n|---|---:|---:|---:|\n");
+    let (wb, pb) = (
+        size("weft_chromium", "brotli"),
+        size("pyodide_chromium", "brotli"),
+    );
+    md.push_str(&format!(
+        "| download to start (brotli; raw) | {} ({}) | {} ({}) | {} |\n",
+        human(wb),
+        human(size("weft_chromium", "raw")),
+        human(pb),
+        human(size("pyodide_chromium", "raw")),
+        ratio(wb as f64, pb as f64)
+    ));
+    for (env, w, py) in [
+        ("Chromium", "weft_chromium", "pyodide_chromium"),
+        ("Node", "weft_node", "pyodide_node"),
+    ] {
+        md.push_str(&format!(
+            "| start-up to a first print, {env}: cold / warm | {} / {} | {} / {} | {} / {} |\n",
+            secs(start(w, "cold")),
+            secs(start(w, "warm")),
+            secs(start(py, "cold")),
+            secs(start(py, "warm")),
+            ratio(start(w, "cold"), start(py, "cold")),
+            ratio(start(w, "warm"), start(py, "warm"))
+        ));
+    }
+    for (env, w, py) in [("Node", 1, 3), ("Chromium", 2, 4)] {
+        md.push_str(&format!(
+            "| {} pure-Python programs, {env}: time vs native CPython (geometric mean) | {} | {} | {} |\n",
+            rows.len(),
+            times_x(geomean(&rows, w, 0)),
+            times_x(geomean(&rows, py, 0)),
+            times_x(geomean(&rows, w, py))
+        ));
+    }
+    md
+}
+
+/// Replaces what lies between the README's bench markers with `summary`.
+fn update_readme(p: &Paths, summary: &str) -> Result {
+    let path = p.repo.join("README.md");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read README.md: {e}"))?;
+    std::fs::write(&path, with_summary(&text, summary)?)
+        .map_err(|e| format!("cannot write README.md: {e}"))?;
+    println!("updated the performance summary in README.md");
+    Ok(())
+}
+
+/// `text` with `summary` between the bench markers (which stay).
+fn with_summary(text: &str, summary: &str) -> Result<String> {
+    let (Some(a), Some(b)) = (text.find(README_BEGIN), text.find(README_END)) else {
+        bail!("README.md has no bench markers ({README_BEGIN} ... {README_END})");
+    };
+    if b < a {
+        bail!("README.md's bench markers are out of order");
+    }
+    Ok(format!(
+        "{}\n{summary}{}",
+        &text[..a + README_BEGIN.len()],
+        &text[b..]
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn geometric_mean_of_ratios_skips_missing_figures() {
+        let rows = vec![
+            ("a".to_owned(), vec![1.0, 2.0]),
+            ("b".to_owned(), vec![1.0, 8.0]),
+            ("c".to_owned(), vec![1.0, f64::NAN]),
+        ];
+        assert!((geomean(&rows, 1, 0) - 4.0).abs() < 1e-12);
+        assert!((geomean(&rows, 0, 1) - 0.25).abs() < 1e-12);
+        assert!(geomean(&[], 0, 1).is_nan());
+    }
+
+    #[test]
+    fn summary_replaces_only_the_marked_block() {
+        let text = format!("intro\n{README_BEGIN}\nold figures\n{README_END}\nrest\n");
+        let out = with_summary(&text, "new figures\n").unwrap();
+        assert_eq!(
+            out,
+            format!("intro\n{README_BEGIN}\nnew figures\n{README_END}\nrest\n")
+        );
+        // Idempotent: a second run gives the same text.
+        assert_eq!(with_summary(&out, "new figures\n").unwrap(), out);
+        assert!(with_summary("no markers", "x").is_err());
+    }
+
+    #[test]
+    fn medians_leave_out_the_cold_repetition() {
+        let v = json!({
+            "programs": ["p"],
+            "speed": {"native": {"p": [9.0, 1.0, 3.0, 2.0]}},
+        });
+        let rows = program_medians(&v);
+        assert_eq!(rows[0].0, "p");
+        assert_eq!(rows[0].1[0], 2.0);
+        assert!(rows[0].1[1].is_nan());
+    }
 }

@@ -67,6 +67,9 @@ enum Cmd {
         /// Fewer repetitions: rough figures in a few minutes, for development.
         #[arg(long)]
         quick: bool,
+        /// Rewrite README.md's performance summary from this run's figures.
+        #[arg(long)]
+        update_readme: bool,
     },
     /// CPython's own test suite under Weft.
     Conformance,
@@ -91,9 +94,20 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         }),
-        Cmd::Bench { quick } => build::build(&p, &build::Options::default())
+        Cmd::Bench {
+            quick,
+            update_readme,
+        } => build::build(&p, &build::Options::default())
             .and_then(|()| require_node())
-            .and_then(|()| bench::bench(&p, &bench::Options { quick }))
+            .and_then(|()| {
+                bench::bench(
+                    &p,
+                    &bench::Options {
+                        quick,
+                        update_readme,
+                    },
+                )
+            })
             .map(|()| ExitCode::SUCCESS),
         Cmd::Conformance => conformance::conformance(&p).map(|ok| {
             if ok {
