@@ -38,6 +38,24 @@ export interface StartOptions {
    *  those jobs on the interpreter's worker. Without SharedArrayBuffer there are none.
    *  Default: the number of cores, at most 4. */
   runtimeThreads?: number;
+  /** Hears how loading goes, for a progress bar: `fetch` events as the assets' bytes arrive
+   *  (python.wasm, the stdlib, the runtime, downloaded at once; `asset` names the one that
+   *  advanced), one `compile` once all are in, one `ready` just before {@link Weft.start}
+   *  resolves. Not called after a failed start. Default: none. */
+  onProgress?: (event: Progress) => void;
+}
+
+/** One report to {@link StartOptions.onProgress}. */
+export interface Progress {
+  phase: 'fetch' | 'compile' | 'ready';
+  /** Bytes received so far, over all assets (decoded: what the body holds). */
+  loaded: number;
+  /** The sum of the assets' sizes, from `asset-sizes.json` beside them (written by the build) or
+   *  the Content-Length of uncompressed responses; undefined while one size is unknown. From
+   *  `compile` on it equals `loaded`. */
+  total?: number;
+  /** `fetch` only: the asset whose bytes arrived, e.g. "python.wasm". */
+  asset?: string;
 }
 
 /** What {@link Weft.unpackArchive} wrote. */

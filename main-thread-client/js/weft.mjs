@@ -106,6 +106,10 @@ export class Weft {
 
   async #start() {
     const o = this.#options;
+    const onProgress = o.onProgress;
+    if (onProgress !== undefined && typeof onProgress !== 'function') {
+      throw new TypeError('onProgress must be a function');
+    }
     const assets = new URL(o.assetsUrl ?? new URL('.', import.meta.url), isNode ? undefined : globalThis.location?.href);
     const base = assets.href.endsWith('/') ? assets : new URL(assets.href + '/');
     this.stdout = o.stdout ?? defaultSink(1);
@@ -125,6 +129,15 @@ export class Weft {
     if (!Number.isInteger(runtimeThreads) || runtimeThreads < 0) {
       throw new TypeError(`runtimeThreads must be a whole number >= 0, not ${o.runtimeThreads}`);
     }
+    let lastProgress = { loaded: 0, total: undefined };
+    const report = (event) => {
+      lastProgress = event;
+      try {
+        onProgress(event);
+      } catch (e) {
+        console.error('weft: the onProgress callback threw:', e);
+      }
+    };
     const workerUrl = new URL('worker.mjs', base);
     if (this.#channel && threads) {
       this.#pool = await ThreadPool.create(base, threads, {
@@ -141,6 +154,7 @@ export class Weft {
           this.#pool?.start({ runtime: msg.runtime, python: msg.python, channel: this.#channel.buffer, hostMounts: o.hostMounts ?? {} });
           resolve();
         }
+        else if (msg.type === 'progress') report({ phase: msg.phase, loaded: msg.loaded, total: msg.total, ...(msg.asset ? { asset: msg.asset } : {}) });
         else if (msg.type === 'failed' && msg.id === undefined) reject(new WeftError(msg.error.message, { remoteStack: msg.error.stack }));
         else this.#onMessage(msg);
       });
@@ -158,6 +172,7 @@ export class Weft {
       pageMounts: Object.keys(pageMounts),
       pool: this.#pool?.init,
       runtimeThreads,
+      progress: !!onProgress,
     });
     try {
       await ready;
@@ -167,6 +182,7 @@ export class Weft {
       this.#worker.terminate();
       throw e;
     }
+    if (onProgress) report({ phase: 'ready', loaded: lastProgress.loaded, total: lastProgress.total });
   }
 
   #onMessage(msg) {

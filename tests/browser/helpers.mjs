@@ -256,3 +256,28 @@ export function usePage({ serve, artifacts, expectIsolated }) {
 
   return ctx;
 }
+
+/**
+ * A static host without isolation headers that also sends the MIME types a full page needs
+ * (stylesheets, JSON, Python files): a page's CSS is ignored when served as octet-stream.
+ */
+export function startStaticServer(root) {
+  const types = {
+    '.html': 'text/html', '.mjs': 'text/javascript', '.js': 'text/javascript', '.wasm': 'application/wasm',
+    '.css': 'text/css', '.json': 'application/json', '.py': 'text/x-python', '.zip': 'application/zip',
+  };
+  const server = createServer(async (req, res) => {
+    const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname));
+    try {
+      const body = await readFile(join(root, path));
+      res.writeHead(200, { 'Content-Type': types[extname(path)] ?? 'application/octet-stream' });
+      res.end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  return new Promise((r) => server.listen(0, '127.0.0.1', () => r({
+    url: `http://127.0.0.1:${server.address().port}/`,
+    stop: () => new Promise((done) => server.close(done)),
+  })));
+}

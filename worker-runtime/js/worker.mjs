@@ -10,7 +10,7 @@
 //   thread-pool table (threads crate) for `wasi_thread_start(tid, start_arg)`.
 //
 // Messages from the client:  {type:'init', assetsUrl, hostMounts, channel?, pageMounts, pool?,
-//                             runtimeThreads}
+//                             runtimeThreads, progress}
 //                            {type:'run', id, args, env, tty}  {type:'release', handle, count}
 //                            {type:'unpack', id, bytes, extractDir}
 //                            {type:'thread-init', slot, runtime, python, pool, channel,
@@ -23,10 +23,12 @@
 //                            {type:'thread-ready'}  {type:'ended', epoch}
 //                            {type:'reply', id, value} | {type:'reply', id, error}
 //                            {type:'runtime-workers', count}
+//                            {type:'progress', phase:'fetch'|'compile', loaded, total, asset?}
 // `channel` is the sync-io SharedArrayBuffer (absent where the page has none); 'bell' says the
 // channel changed (seq 0) or request `seq` is complete, after every output message posted
 // before it. `pool` is {buffer, spawnTimeoutMs}: the thread-pool table; 'grow' asks the client
 // for more pool workers (a spawn is waiting). 'ended' says a pool worker let go of a process.
+// 'progress' is sent only when the client asked for it (init's `progress`), before 'ready'.
 const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof self === 'undefined';
 
 // Browsers drop messages that arrive before a listener exists, so attach synchronously and
@@ -67,18 +69,112 @@ function describe(err) {
   return { name: 'Error', message: String(err), stack: '' };
 }
 
-async function fetchBytes(url) {
-  if (url.protocol === 'file:') {
-    const { readFile } = await import('node:fs/promises');
-    try {
-      return new Uint8Array(await readFile(url));
-    } catch (e) {
-      throw new Error(`cannot read ${url.pathname}: ${e.code || e.message}`);
-    }
+// What the interpreter's worker loads from assetsUrl (the build lists their sizes in
+// asset-sizes.json: xtask/src/build.rs, WORKER_ASSETS).
+const RUNTIME_WASM = 'runtime/worker_runtime_bg.wasm';
+const ASSETS = [RUNTIME_WASM, 'python.wasm', 'python-stdlib.zip'];
+// Bytes between two 'fetch' progress reports (the last chunk of each asset is always reported).
+const PROGRESS_STEP = 256 * 1024;
+
+/**
+ * Starts loading every asset at once and resolves, once their sizes are known, to a Map from
+ * name to a Promise of its bytes (Uint8Array). `report(event)`, if given, hears
+ * {phase:'fetch', asset, loaded, total} as bytes arrive, counted over all assets, then
+ * {phase:'compile', loaded, total} once all are in. A server that compresses sends the
+ * compressed size as Content-Length while the body arrives decoded, so sizes come from
+ * asset-sizes.json (the build writes it beside the assets) where it lists them, else from the
+ * Content-Length of uncompressed responses; `total` is undefined while one is unknown.
+ */
+async function loadAssets(base, report) {
+  const urls = ASSETS.map((name) => new URL(name, base));
+  const count = progressCounter(report);
+  if (base.protocol === 'file:') {
+    const { readFile, stat } = await import('node:fs/promises');
+    const failed = (url, e) => new Error(`cannot read ${url.pathname}: ${e.code || e.message}`);
+    const sizes = await Promise.all(urls.map((url) => stat(url).then((s) => s.size, () => undefined)));
+    count.setTotals(sizes);
+    const reads = urls.map(async (url, i) => {
+      const bytes = new Uint8Array(await readFile(url).catch((e) => { throw failed(url, e); }));
+      count.add(i, ASSETS[i], bytes.length, true);
+      return bytes;
+    });
+    return count.finishing(ASSETS, reads);
   }
-  const res = await fetch(url);
-  if (!res.ok) throw new Error(`cannot fetch ${url}: HTTP ${res.status}`);
-  return new Uint8Array(await res.arrayBuffer());
+  const listed = fetch(new URL('asset-sizes.json', base))
+    .then((r) => (r.ok ? r.json() : {}))
+    .catch(() => ({}));
+  const responses = await Promise.all(urls.map(async (url) => {
+    let res;
+    try {
+      res = await fetch(url);
+    } catch (e) {
+      throw new Error(`cannot fetch ${url}: ${e.message}`);
+    }
+    if (!res.ok) throw new Error(`cannot fetch ${url}: HTTP ${res.status}`);
+    return res;
+  }));
+  const sizes = await listed;
+  count.setTotals(responses.map((res, i) => {
+    if (Number.isSafeInteger(sizes[ASSETS[i]])) return sizes[ASSETS[i]];
+    const encoded = (res.headers.get('Content-Encoding') ?? 'identity') !== 'identity';
+    const length = Number(res.headers.get('Content-Length'));
+    return !encoded && length > 0 ? length : undefined;
+  }));
+  const reads = responses.map(async (res, i) => {
+    const chunks = [];
+    let size = 0;
+    try {
+      const reader = res.body.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        chunks.push(value);
+        size += value.length;
+        count.add(i, ASSETS[i], value.length, false);
+      }
+    } catch (e) {
+      throw new Error(`cannot fetch ${urls[i]}: ${e.message}`);
+    }
+    count.add(i, ASSETS[i], 0, true);
+    const bytes = new Uint8Array(size);
+    let at = 0;
+    for (const c of chunks) {
+      bytes.set(c, at);
+      at += c.length;
+    }
+    return bytes;
+  });
+  return count.finishing(ASSETS, reads);
+}
+
+/** The byte counts behind loadAssets' progress reports. */
+function progressCounter(report) {
+  let totals = [];
+  const loaded = [];
+  let lastReported = -Infinity;
+  const sum = (a) => a.reduce((x, y) => x + y, 0);
+  const total = () => (totals.every((t) => t !== undefined) ? sum(totals) : undefined);
+  return {
+    setTotals(sizes) {
+      totals = sizes;
+      sizes.forEach((_, i) => { loaded[i] = 0; });
+    },
+    add(i, asset, n, last) {
+      loaded[i] += n;
+      // Once an asset is in, its size is exact (a listed size can be stale, a length missing).
+      if (last || (totals[i] !== undefined && loaded[i] > totals[i])) totals[i] = loaded[i];
+      const now = sum(loaded);
+      if (report && (last || now - lastReported >= PROGRESS_STEP)) {
+        lastReported = now;
+        report({ phase: 'fetch', asset, loaded: now, total: total() });
+      }
+    },
+    /** `reads` by name; 'compile' is reported once all of them are in. */
+    finishing(names, reads) {
+      Promise.all(reads).then(() => report?.({ phase: 'compile', loaded: sum(loaded), total: sum(loaded) }), () => {});
+      return new Map(names.map((name, i) => [name, reads[i]]));
+    },
+  };
 }
 
 // A host directory as the synchronous JS file system that the runtime's HostFs calls
@@ -147,14 +243,14 @@ let lastMemoryBytes = 0; // size of the last process's memory when it ended
 let runtimeThreads = 0; // workers of the runtime's own rayon pool (0: none)
 let parallel = null; // Promise<boolean>: whether that pool is up, once asked for
 
-async function setup({ assetsUrl, hostMounts = {}, channel, pageMounts = [], pool, runtimeThreads: threads = 0 }) {
+async function setup({ assetsUrl, hostMounts = {}, channel, pageMounts = [], pool, runtimeThreads: threads = 0, progress = false }) {
   runtimeThreads = threads;
   const base = new URL(assetsUrl);
-  const runtimeWasm = new URL('runtime/worker_runtime_bg.wasm', base);
-  await init({ module_or_path: base.protocol === 'file:' ? await fetchBytes(runtimeWasm) : runtimeWasm });
+  const assets = await loadAssets(base, progress ? (event) => post({ type: 'progress', ...event }) : null);
+  // The runtime is instantiated while the other two are still arriving.
   const [pythonBytes, stdlib] = await Promise.all([
-    fetchBytes(new URL('python.wasm', base)),
-    fetchBytes(new URL('python-stdlib.zip', base)),
+    init({ module_or_path: await assets.get(RUNTIME_WASM) }).then(() => assets.get('python.wasm')),
+    assets.get('python-stdlib.zip'),
   ]);
   memoryLimits = memoryImport(pythonBytes);
   try {

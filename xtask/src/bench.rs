@@ -55,8 +55,9 @@ pub fn bench(p: &Paths, o: &Options) -> Result {
     if !native.is_file() {
         bail!("the native CPython build is not available (`bash guest/build.sh --print native-python` gave {prefix:?})");
     }
-    crate::test::npm_ci(p, "bench")?;
-    crate::test::npm_ci(p, "tests")?;
+    step("npm ci (bench/: Pyodide; tests/: playwright-core)");
+    crate::util::npm_ci(p, &p.repo.join("bench"), "npm-ci-bench")?;
+    crate::util::npm_ci(p, &p.repo.join("tests"), "npm-ci")?;
     if o.quick && o.update_readme {
         bail!("--update-readme takes a full run's figures, not --quick's");
     }

@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::util::{
-    bail, files_under, nightly_install_line, note, output_of, run, stable_install_line, step,
-    toolchain_sysroot, Fingerprint, Paths, Result, Stamp, NIGHTLY, STABLE, WASM_BINDGEN_VERSION,
+    bail, files_under, nightly_install_line, note, npm_ci, output_of, run, stable_install_line,
+    step, toolchain_sysroot, Fingerprint, Paths, Result, Stamp, NIGHTLY, STABLE,
+    WASM_BINDGEN_VERSION,
 };
 
 /// Flags for the threaded wasm-bindgen build of worker-runtime (nightly, `-Zbuild-std`).
@@ -58,9 +59,36 @@ pub fn build(p: &Paths, o: &Options) -> Result {
     if wanted(Step::Js) {
         js(p)?;
     }
+    asset_sizes(p)?;
     // After every step, whichever ran: each one can rewrite a file that has variants.
     crate::precompress::precompress(p, o.force)?;
     Ok(())
+}
+
+/// What the worker downloads (worker-runtime/js/worker.mjs, ASSETS).
+const WORKER_ASSETS: [&str; 3] = [
+    "runtime/worker_runtime_bg.wasm",
+    "python.wasm",
+    "python-stdlib.zip",
+];
+
+/// Writes dist/asset-sizes.json, the sizes of the worker's downloads, for its progress reports: a
+/// server that compresses sends the compressed size as Content-Length, not the body's.
+fn asset_sizes(p: &Paths) -> Result {
+    let mut sizes = serde_json::Map::new();
+    for name in WORKER_ASSETS {
+        if let Ok(m) = std::fs::metadata(p.dist.join(name)) {
+            sizes.insert(name.to_owned(), m.len().into());
+        }
+    }
+    let file = p.dist.join("asset-sizes.json");
+    let json = serde_json::to_string_pretty(&sizes).expect("a map serialises") + "\n";
+    if std::fs::read_to_string(&file).ok().as_deref() == Some(json.as_str()) {
+        return Ok(());
+    }
+    std::fs::create_dir_all(&p.dist)
+        .and_then(|()| std::fs::write(&file, json))
+        .map_err(|e| format!("cannot write {}: {e}", file.display()))
 }
 
 /// Builds coi-server (native; cargo decides what to recompile) and returns its binary.
@@ -254,10 +282,23 @@ pub fn ensure_wasm_bindgen(p: &Paths) -> Result<PathBuf> {
     Ok(bin)
 }
 
-/// Copies the JS (client, CLI, worker, demo page) flat into dist/, only what changed, and removes
-/// files it copied before whose source is gone.
+/// The pages' third-party code, installed by npm from main-thread-client/www-vendor/ (pinned by
+/// its lock), as (file under its node_modules/, name under dist/vendor/): the ESM builds and CSS
+/// the pages import, and each package's license.
+const VENDOR_FILES: [(&str, &str); 5] = [
+    ("@xterm/xterm/lib/xterm.mjs", "xterm.mjs"),
+    ("@xterm/xterm/css/xterm.css", "xterm.css"),
+    ("@xterm/xterm/LICENSE", "xterm-LICENSE.txt"),
+    ("@xterm/addon-fit/lib/addon-fit.mjs", "addon-fit.mjs"),
+    ("@xterm/addon-fit/LICENSE", "addon-fit-LICENSE.txt"),
+];
+
+/// Copies the JS (client, CLI, worker), the pages (REPL, demos) and their vendor files into
+/// dist/, only what changed, and removes files it copied before whose source is gone.
 fn js(p: &Paths) -> Result {
-    step("js: client, CLI, worker and demo page into dist/");
+    step("js: client, CLI, worker, pages and their vendor files into dist/");
+    let vendor = p.repo.join("main-thread-client/www-vendor");
+    npm_ci(p, &vendor, "npm-ci-www-vendor")?;
     let mut copies: Vec<(PathBuf, PathBuf)> = Vec::new();
     for dir in ["main-thread-client/js", "worker-runtime/js"] {
         let dir = p.repo.join(dir);
@@ -281,6 +322,12 @@ fn js(p: &Paths) -> Result {
     for f in files_under(&www) {
         let rel = f.strip_prefix(&www).unwrap().to_owned();
         copies.push((f, p.dist.join(rel)));
+    }
+    for (from, to) in VENDOR_FILES {
+        copies.push((
+            vendor.join("node_modules").join(from),
+            p.dist.join("vendor").join(to),
+        ));
     }
     let package = p.repo.join("main-thread-client/package.json");
     if package.is_file() {

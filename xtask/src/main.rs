@@ -167,7 +167,12 @@ fn serve(p: &Paths, port: u16, open: bool) -> Result<ExitCode> {
         } else {
             format!("{url}weft.mjs")
         };
-        println!("open {page} in a browser (Ctrl-C stops the server)");
+        let what = if page == url {
+            ": the Python REPL, with the demos linked from it"
+        } else {
+            ""
+        };
+        println!("open {page} in a browser{what} (Ctrl-C stops the server)");
         let _ = std::io::stdout().flush();
         if open {
             if let Err(e) = Command::new("xdg-open")

@@ -17,13 +17,14 @@ pub struct Row {
     pub brotli: u64,
 }
 
-/// What a page loading Weft downloads: everything but the CLI, type declarations and metadata
-/// (package.json). Precompressed `.br`/`.gz` variants are the same files, already counted.
+/// What a page loading Weft downloads: everything but the CLI, type declarations, metadata
+/// (package.json) and licenses. Precompressed `.br`/`.gz` variants are the same files, already counted.
 fn fetched_by_page(rel: &str) -> bool {
     !(rel == "cli.mjs"
         || rel.ends_with(".d.ts")
         || rel.ends_with(".json")
         || rel.ends_with(".md")
+        || rel.ends_with("LICENSE.txt")
         || rel.ends_with(".br")
         || rel.ends_with(".gz"))
 }

@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use crate::build;
-use crate::util::{describe, note, require_node, run, step, Fingerprint, Paths, Result, Stamp};
+use crate::util::{describe, require_node, step, Paths, Result};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug, clap::ValueEnum)]
 pub enum Suite {
@@ -63,7 +63,7 @@ pub fn test(p: &Paths, only: &[Suite]) -> Result<bool> {
     let js_wanted: Vec<_> = js_suites.into_iter().filter(|(s, ..)| wanted(*s)).collect();
     if !js_wanted.is_empty() {
         let prereq = require_node()
-            .and_then(|()| npm_ci(p, "tests"))
+            .and_then(|()| npm_ci(p))
             .and_then(|()| build::coi_server(p));
         for (_, name, dir) in js_wanted {
             let ready = match (&build_error, &prereq) {
@@ -293,34 +293,9 @@ fn run_counting(
 }
 
 /// `npm ci` in tests/ (pinned playwright-core), skipped while package-lock.json is unchanged.
-/// `npm ci` in `dir` (a folder of the repository with a package-lock.json), when its lock changed.
-pub fn npm_ci(p: &Paths, dir: &str) -> Result {
-    step(&format!("npm ci ({dir}/)"));
-    let root = p.repo.join(dir);
-    let mut inputs = Fingerprint::new("npm ci v1");
-    inputs
-        .content(&root.join("package.json"))
-        .content(&root.join("package-lock.json"));
-    let name = if dir == "tests" {
-        "npm-ci".to_owned()
-    } else {
-        format!("npm-ci-{}", dir.replace('/', "-"))
-    };
-    let stamp = Stamp::new(
-        p,
-        &name,
-        &inputs,
-        vec![root.join("node_modules/.package-lock.json")],
-    );
-    if stamp.fresh(false) {
-        note(&format!("up to date ({dir}/package-lock.json unchanged)"));
-        return Ok(());
-    }
-    stamp.clear();
-    run(Command::new("npm")
-        .args(["ci", "--no-audit", "--no-fund"])
-        .current_dir(&root))?;
-    stamp.save()
+fn npm_ci(p: &Paths) -> Result {
+    step("npm ci (tests/)");
+    crate::util::npm_ci(p, &p.repo.join("tests"), "npm-ci")
 }
 
 #[cfg(test)]

@@ -338,6 +338,33 @@ impl Stamp {
     }
 }
 
+/// `npm ci` in `dir` (a package.json with its lock), skipped while both are unchanged since the
+/// last install; `stamp` names the record in target/xtask/.
+pub fn npm_ci(p: &Paths, dir: &Path, stamp: &str) -> Result {
+    let mut inputs = Fingerprint::new("npm ci v1");
+    inputs
+        .content(&dir.join("package.json"))
+        .content(&dir.join("package-lock.json"));
+    let stamp = Stamp::new(
+        p,
+        stamp,
+        &inputs,
+        vec![dir.join("node_modules/.package-lock.json")],
+    );
+    if stamp.fresh(false) {
+        note(&format!(
+            "npm ci: up to date ({} unchanged)",
+            p.show(&dir.join("package-lock.json"))
+        ));
+        return Ok(());
+    }
+    stamp.clear();
+    run(Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(dir))?;
+    stamp.save()
+}
+
 pub fn human(bytes: u64) -> String {
     if bytes >= 1 << 20 {
         format!("{:.2} MB", bytes as f64 / (1u64 << 20) as f64)
