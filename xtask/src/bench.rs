@@ -91,13 +91,7 @@ pub fn bench(p: &Paths, o: &Options) -> Result {
     md.push_str("# Weft benchmark\n\n");
     md.push_str(&format!("{cores} cores, {cpu}."));
     if let Ok(v) = &speed {
-        let ver = |k: &str| {
-            v.get("versions")
-                .and_then(|x| x.get(k))
-                .and_then(Value::as_str)
-                .unwrap_or("?")
-                .to_owned()
-        };
+        let ver = |k: &str| version(v, k);
         md.push_str(&format!(
             " Native CPython {}; Node {}; Chromium {} (headless); Pyodide {} (Python {}).",
             ver("native"),
@@ -165,6 +159,15 @@ pub fn bench(p: &Paths, o: &Options) -> Result {
         p.show(&out_dir.join("report.md"))
     );
     Ok(())
+}
+
+/// A version the speed run recorded (`versions.<k>`), or "?".
+fn version(v: &Value, k: &str) -> String {
+    v.get("versions")
+        .and_then(|x| x.get(k))
+        .and_then(Value::as_str)
+        .unwrap_or("?")
+        .to_owned()
 }
 
 /// Median, min and max of `v` (NaN when empty).
@@ -1030,13 +1033,7 @@ const README_END: &str = "<!-- bench:end -->";
 
 /// The README's performance summary: the report's headline figures, with machine and versions.
 fn readme_summary(v: &Value, sizes: &Value, machine: &str, date: &str) -> String {
-    let ver = |k: &str| {
-        v.get("versions")
-            .and_then(|x| x.get(k))
-            .and_then(Value::as_str)
-            .unwrap_or("?")
-            .to_owned()
-    };
+    let ver = |k: &str| version(v, k);
     let start = |side: &str, kind: &str| {
         stats(&floats(
             v.get("startup").and_then(|s| s.get(side)?.get(kind)),
