@@ -10,12 +10,12 @@ mod test;
 mod util;
 
 use std::ffi::OsString;
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, ExitCode, Stdio};
+use std::io::Write;
+use std::process::{Command, ExitCode};
 
 use clap::{Parser, Subcommand};
 
-use util::{bail, describe, note, require_node, step, Paths, Result};
+use util::{bail, describe, require_node, step, Paths, Result};
 
 #[derive(Parser)]
 #[command(
@@ -153,47 +153,20 @@ fn serve(p: &Paths, port: u16, open: bool) -> Result<ExitCode> {
         .arg(&p.dist)
         .arg("--port")
         .arg(port.to_string());
-    eprintln!("+ {}", describe(&cmd));
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot start {}: {e}", server.display()))?;
-    let mut lines = BufReader::new(child.stdout.take().expect("piped")).lines();
-    if let Some(Ok(first)) = lines.next() {
-        println!("{first}");
-        let url = first.trim_start_matches("listening on ").trim().to_owned();
-        let page = if p.dist.join("index.html").is_file() {
-            url.clone()
-        } else {
-            format!("{url}weft.mjs")
-        };
-        let what = if page == url {
-            ": the Python REPL, with the demos linked from it"
-        } else {
-            ""
-        };
-        println!("open {page} in a browser{what} (Ctrl-C stops the server)");
-        let _ = std::io::stdout().flush();
-        if open {
-            if let Err(e) = Command::new("xdg-open")
-                .arg(&page)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-            {
-                note(&format!(
-                    "--open: cannot start xdg-open ({e}); open the URL yourself"
-                ));
-            }
-        }
+    if open {
+        cmd.arg("--open");
     }
-    for line in lines.map_while(std::result::Result::ok) {
-        println!("{line}");
-    }
-    let status = child.wait().map_err(|e| e.to_string())?;
-    Ok(if status.success() {
-        ExitCode::SUCCESS
+    let what = if p.dist.join("index.html").is_file() {
+        "the URL below is the Python REPL page, with the demos linked from it"
     } else {
-        ExitCode::FAILURE
-    })
+        "no index.html in dist/: open weft.mjs's folder from the URL below"
+    };
+    println!("serving {} ({what}; Ctrl-C stops it)", p.show(&p.dist));
+    let _ = std::io::stdout().flush();
+    eprintln!("+ exec {}", describe(&cmd));
+    // The server replaces this process, so Ctrl-C and SIGTERM reach it directly and nothing is
+    // left running behind a killed xtask.
+    use std::os::unix::process::CommandExt;
+    let e = cmd.exec();
+    Err(format!("cannot start {}: {e}", server.display()))
 }
