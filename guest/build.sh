@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Build the guest: python.wasm + python-stdlib.zip, every stage cached in $WEFT_CACHE.
+# Build the guest: python.wasm + python-stdlib.zip, and python-numpy.wasm + python-numpy-lib.zip
+# (the interpreter with numpy linked in, and numpy's Python files), every stage cached in
+# $WEFT_CACHE.
 # usage: guest/build.sh [--dist DIR] [--smoke]     copy the outputs to DIR (default <repo>/dist);
 #            --smoke: then run guest/smoke-test.mjs on them (without and with threads) and
 #                     guest/interrupt-test.mjs (host-set weft_interrupt_word -> KeyboardInterrupt)
 #        guest/build.sh --print STAGE              print a stage's path, building it if needed
-#            STAGE: sysroot | deps | native-python | cpython | bundle | optimize
+#            STAGE: sysroot | deps | native-python | cpython | bundle | optimize | numpy |
+#                   optimize-numpy
 source "$(dirname "$0")/lib.sh"
 
 dist="$REPO_DIR/dist" smoke=0 print=""
@@ -19,16 +22,17 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-stage() { # stage NAME -> path; times each stage on stderr
+stage() { # stage NAME [ARG] -> path; times each stage on stderr
   local t0=$SECONDS p
-  p=$(bash "$GUEST_DIR/$1.sh") || die "stage $1 failed"
-  log "$(printf '%-14s %4d s  %s' "$1" $((SECONDS - t0)) "$p")"
+  p=$(bash "$GUEST_DIR/$1.sh" "${@:2}") || die "stage $* failed"
+  log "$(printf '%-14s %4d s  %s' "$*" $((SECONDS - t0)) "$p")"
   echo "$p"
 }
 
 if [ -n "$print" ]; then
   case $print in
-    sysroot|deps|native-python|cpython|bundle|optimize) bash "$GUEST_DIR/$print.sh"; exit ;;
+    sysroot|deps|native-python|cpython|bundle|optimize|numpy) bash "$GUEST_DIR/$print.sh"; exit ;;
+    optimize-numpy) bash "$GUEST_DIR/optimize.sh" numpy; exit ;;
     *) die "--print: unknown stage $print" ;;
   esac
 fi
@@ -40,11 +44,15 @@ stage native-python >/dev/null
 stage cpython >/dev/null
 bundle=$(stage bundle)
 opt=$(stage optimize)
+numpy=$(stage numpy)
+opt_numpy=$(stage optimize numpy)
 
 mkdir -p "$dist"
 install_file() { cmp -s "$1" "$2" 2>/dev/null || cp "$1" "$2"; }  # keep mtimes when unchanged
 install_file "$opt/python.wasm" "$dist/python.wasm"
 install_file "$bundle/python-stdlib.zip" "$dist/python-stdlib.zip"
+install_file "$opt_numpy/python.wasm" "$dist/python-numpy.wasm"
+install_file "$numpy/python-numpy-lib.zip" "$dist/python-numpy-lib.zip"
 
 # Raw/gzip/brotli sizes: `cargo xtask build` prints them for everything a page fetches.
 log "guest build done in $((SECONDS - t_all)) s -> $dist"

@@ -2,24 +2,29 @@
 # Stage: the shipped python.wasm: debug info stripped (llvm-objcopy --strip-debug; NOT wasm-strip,
 # which drops target_features so binaryen then rejects atomics), then wasm-opt -O2. Verifies the
 # memory/thread contract the Weft runtime relies on and records it in python.wasm.json.
-# Usage: optimize.sh  -> prints the stage directory (python.wasm, python.wasm.json).
+# Usage: optimize.sh [numpy]  -> prints the stage directory (python.wasm, python.wasm.json).
+#   numpy: the same for the numpy stage's python-numpy.wasm (output still named python.wasm).
 source "$(dirname "$0")/lib.sh"
 
-CPY=$(bash "$GUEST_DIR/cpython.sh")
+case ${1:-} in
+  "") SRC=$(bash "$GUEST_DIR/cpython.sh"); INPUT=$SRC/python.wasm; NAME=optimize ;;
+  numpy) SRC=$(bash "$GUEST_DIR/numpy.sh"); INPUT=$SRC/python-numpy.wasm; NAME=optimize-numpy ;;
+  *) die "optimize.sh: unknown variant $1" ;;
+esac
 MAX_PAGES=32768
 FEATURES=(--enable-threads --enable-bulk-memory --enable-mutable-globals --enable-sign-ext
           --enable-nontrapping-float-to-int)
 
-key=$(STAGE_EXTRA="$(basename "$CPY"); $(wasm-opt --version); $(llvm-objcopy-19 --version | head -2 | tr '\n' ' ')" \
-      stage_key optimize "$GUEST_DIR/optimize.sh")
-out="$WEFT_CACHE/optimize-$key"
+key=$(STAGE_EXTRA="$(basename "$SRC"); $(wasm-opt --version); $(llvm-objcopy-19 --version | head -2 | tr '\n' ' ')" \
+      stage_key "$NAME" "$GUEST_DIR/optimize.sh")
+out="$WEFT_CACHE/$NAME-$key"
 # One builder per stage key: a concurrent caller waits here, then finds the stamp.
 if [ ! -f "$out/.complete" ]; then mkdir -p "$WEFT_CACHE"; exec 9>"$out.lock"; flock 9; fi
 if [ ! -f "$out/.complete" ]; then
   rm -rf "$out"; mkdir -p "$out"
   log "optimize: strip debug info + wasm-opt -O2"
   t0=$SECONDS
-  llvm-objcopy-19 --strip-debug "$CPY/python.wasm" "$out/stripped.wasm"
+  llvm-objcopy-19 --strip-debug "$INPUT" "$out/stripped.wasm"
   wasm-opt -O2 "${FEATURES[@]}" "$out/stripped.wasm" -o "$out/python.wasm" 2>"$out/wasm-opt.log" \
     || { tail -20 "$out/wasm-opt.log" >&2; die "wasm-opt failed"; }
   rm "$out/stripped.wasm"
@@ -55,7 +60,7 @@ if [ ! -f "$out/.complete" ]; then
   "sha256": "$(sha256sum "$out/python.wasm" | cut -d' ' -f1)"
 }
 EOF
-  log "optimize: $(stat -c %s "$CPY/python.wasm") -> $(stat -c %s "$out/python.wasm") bytes, memory initial $initial pages, $((SECONDS - t0)) s"
+  log "optimize: $(basename "$INPUT") $(stat -c %s "$INPUT") -> $(stat -c %s "$out/python.wasm") bytes, memory initial $initial pages, $((SECONDS - t0)) s"
   touch "$out/.complete"; rm -f "$out.lock"
 fi
 echo "$out"

@@ -6,6 +6,9 @@
 // stdin, read only when Python asks for it. Ctrl-C raises KeyboardInterrupt; a second Ctrl-C
 // within a second ends the interpreter (exit 130). The exit code is Python's; a failure of the
 // runtime itself (missing or corrupt assets, a trap) prints one line and exits 70.
+// Weft's own options come first, before Python's: `--packages numpy` (or `--packages=numpy`;
+// comma-separated, repeatable) starts the interpreter that has those packages
+// (StartOptions.packages).
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Weft } from './weft.mjs';
@@ -63,8 +66,31 @@ function hostStdin() {
   };
 }
 
+/** Splits Weft's leading options (`--packages NAMES`) from Python's arguments. */
+function weftOptions(argv) {
+  const packages = [];
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const a = argv[i];
+    let value;
+    if (a === '--packages') value = argv[++i];
+    else if (a.startsWith('--packages=')) value = a.slice('--packages='.length);
+    else break;
+    if (!value) throw new Error('--packages needs a value, e.g. --packages numpy');
+    packages.push(...value.split(',').filter(Boolean));
+  }
+  return { packages, args: argv.slice(i) };
+}
+
 async function main() {
-  const args = process.argv.slice(2);
+  let packages, args;
+  try {
+    ({ packages, args } = weftOptions(process.argv.slice(2)));
+  } catch (e) {
+    process.stderr.write(`weft: ${e.message}\n`);
+    process.exitCode = 2;
+    return;
+  }
   const cwd = process.cwd();
   const hostMounts = {};
   if (cwd !== '/') hostMounts[cwd] = cwd;
@@ -81,7 +107,7 @@ async function main() {
 
   let weft;
   try {
-    weft = await Weft.start({ assetsUrl, hostMounts, env, stdin: hostStdin(), tty: [process.stdin.isTTY, process.stdout.isTTY, process.stderr.isTTY].map(Boolean) });
+    weft = await Weft.start({ assetsUrl, packages, hostMounts, env, stdin: hostStdin(), tty: [process.stdin.isTTY, process.stdout.isTTY, process.stderr.isTTY].map(Boolean) });
     let lastInterrupt = 0;
     process.on('SIGINT', () => {
       const now = Date.now();

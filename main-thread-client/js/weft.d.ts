@@ -38,6 +38,13 @@ export interface StartOptions {
    *  those jobs on the interpreter's worker. Without SharedArrayBuffer there are none.
    *  Default: the number of cores, at most 4. */
   runtimeThreads?: number;
+  /** Packages with C extensions to make importable, e.g. `["numpy"]` (the only one so far).
+   *  WASI has no dlopen, so such a package's extension modules are linked into an interpreter of
+   *  its own: the worker then loads `python-numpy.wasm` instead of python.wasm, plus
+   *  `python-numpy-lib.zip` (numpy's Python files, at
+   *  /usr/local/lib/python3.13/site-packages). Without it nothing of numpy is fetched. An
+   *  unknown name makes {@link Weft.start} reject. Default: `[]`. */
+  packages?: string[];
   /** Hears how loading goes, for a progress bar: `fetch` events as the assets' bytes arrive
    *  (python.wasm, the stdlib, the runtime, downloaded at once; `asset` names the one that
    *  advanced), one `compile` once all are in, one `ready` just before {@link Weft.start}

@@ -129,6 +129,10 @@ export class Weft {
     if (!Number.isInteger(runtimeThreads) || runtimeThreads < 0) {
       throw new TypeError(`runtimeThreads must be a whole number >= 0, not ${o.runtimeThreads}`);
     }
+    const packages = o.packages ?? [];
+    if (!Array.isArray(packages) || !packages.every((p) => typeof p === 'string')) {
+      throw new TypeError('packages must be an array of package names, e.g. ["numpy"]');
+    }
     let lastProgress = { loaded: 0, total: undefined };
     const report = (event) => {
       lastProgress = event;
@@ -173,6 +177,7 @@ export class Weft {
       pool: this.#pool?.init,
       runtimeThreads,
       progress: !!onProgress,
+      packages,
     });
     try {
       await ready;

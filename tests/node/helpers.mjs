@@ -99,8 +99,8 @@ export const sha256 = (data) => createHash('sha256').update(data).digest('hex');
  * Runs a tests/python/*_checks.py script through the CLI and reports each of its checks as a
  * subtest of `t` (so a failure names the check and shows its Python traceback).
  */
-export async function runChecks(t, script, args = [], { expect = [], ...opts } = {}) {
-  const r = await runCli([join(PYTHON_DIR, script), ...args], opts);
+export async function runChecks(t, script, args = [], { expect = [], weftArgs = [], ...opts } = {}) {
+  const r = await runCli([...weftArgs, join(PYTHON_DIR, script), ...args], opts);
   const line = r.stdout.split('\n').find((l) => l.startsWith('WEFT-RESULTS '));
   if (!line) assert.fail(`${script} reported no results\n${show(r)}`);
   const results = JSON.parse(line.slice('WEFT-RESULTS '.length));

@@ -10,7 +10,7 @@
 //   thread-pool table (threads crate) for `wasi_thread_start(tid, start_arg)`.
 //
 // Messages from the client:  {type:'init', assetsUrl, hostMounts, channel?, pageMounts, pool?,
-//                             runtimeThreads, progress}
+//                             runtimeThreads, progress, packages}
 //                            {type:'run', id, args, env, tty}  {type:'release', handle, count}
 //                            {type:'unpack', id, bytes, extractDir}
 //                            {type:'thread-init', slot, runtime, python, pool, channel,
@@ -72,12 +72,34 @@ function describe(err) {
 // What the interpreter's worker loads from assetsUrl (the build lists their sizes in
 // asset-sizes.json: xtask/src/build.rs, WORKER_ASSETS).
 const RUNTIME_WASM = 'runtime/worker_runtime_bg.wasm';
-const ASSETS = [RUNTIME_WASM, 'python.wasm', 'python-stdlib.zip'];
+const STDLIB = 'python-stdlib.zip';
+// Packages with C extensions, by the name StartOptions.packages uses. WASI has no dlopen, so
+// their extension modules are linked into an interpreter of their own, which replaces
+// python.wasm; their Python files come as a bundle indexed into the stdlib's tree (its
+// site-packages/). A start that asks for none fetches none of this.
+const PACKAGES = {
+  numpy: { interpreter: 'python-numpy.wasm', bundle: 'python-numpy-lib.zip' },
+};
+
+/** The interpreter and package bundles for `packages` (names from PACKAGES). */
+function packageAssets(packages) {
+  const names = [...new Set(packages)].sort();
+  for (const name of names) {
+    if (!Object.hasOwn(PACKAGES, name)) {
+      throw new Error(`unknown package ${JSON.stringify(name)}: Weft ships ${Object.keys(PACKAGES).join(', ')}`);
+    }
+  }
+  const interpreters = [...new Set(names.map((n) => PACKAGES[n].interpreter))];
+  // One interpreter links one set of packages; until several share one, asking for two
+  // packages with different interpreters cannot be served.
+  if (interpreters.length > 1) throw new Error(`packages ${names.join(' and ')} need different interpreters`);
+  return { interpreter: interpreters[0] ?? 'python.wasm', bundles: names.map((n) => PACKAGES[n].bundle) };
+}
 // Bytes between two 'fetch' progress reports (the last chunk of each asset is always reported).
 const PROGRESS_STEP = 256 * 1024;
 
 /**
- * Starts loading every asset at once and resolves, once their sizes are known, to a Map from
+ * Starts loading every asset in `names` at once and resolves, once their sizes are known, to a Map from
  * name to a Promise of its bytes (Uint8Array). `report(event)`, if given, hears
  * {phase:'fetch', asset, loaded, total} as bytes arrive, counted over all assets, then
  * {phase:'compile', loaded, total} once all are in. A server that compresses sends the
@@ -85,8 +107,8 @@ const PROGRESS_STEP = 256 * 1024;
  * asset-sizes.json (the build writes it beside the assets) where it lists them, else from the
  * Content-Length of uncompressed responses; `total` is undefined while one is unknown.
  */
-async function loadAssets(base, report) {
-  const urls = ASSETS.map((name) => new URL(name, base));
+async function loadAssets(base, names, report) {
+  const urls = names.map((name) => new URL(name, base));
   const count = progressCounter(report);
   if (base.protocol === 'file:') {
     const { readFile, stat } = await import('node:fs/promises');
@@ -95,10 +117,10 @@ async function loadAssets(base, report) {
     count.setTotals(sizes);
     const reads = urls.map(async (url, i) => {
       const bytes = new Uint8Array(await readFile(url).catch((e) => { throw failed(url, e); }));
-      count.add(i, ASSETS[i], bytes.length, true);
+      count.add(i, names[i], bytes.length, true);
       return bytes;
     });
-    return count.finishing(ASSETS, reads);
+    return count.finishing(names, reads);
   }
   const listed = fetch(new URL('asset-sizes.json', base))
     .then((r) => (r.ok ? r.json() : {}))
@@ -115,7 +137,7 @@ async function loadAssets(base, report) {
   }));
   const sizes = await listed;
   count.setTotals(responses.map((res, i) => {
-    if (Number.isSafeInteger(sizes[ASSETS[i]])) return sizes[ASSETS[i]];
+    if (Number.isSafeInteger(sizes[names[i]])) return sizes[names[i]];
     const encoded = (res.headers.get('Content-Encoding') ?? 'identity') !== 'identity';
     const length = Number(res.headers.get('Content-Length'));
     return !encoded && length > 0 ? length : undefined;
@@ -130,12 +152,12 @@ async function loadAssets(base, report) {
         if (done) break;
         chunks.push(value);
         size += value.length;
-        count.add(i, ASSETS[i], value.length, false);
+        count.add(i, names[i], value.length, false);
       }
     } catch (e) {
       throw new Error(`cannot fetch ${urls[i]}: ${e.message}`);
     }
-    count.add(i, ASSETS[i], 0, true);
+    count.add(i, names[i], 0, true);
     const bytes = new Uint8Array(size);
     let at = 0;
     for (const c of chunks) {
@@ -144,7 +166,7 @@ async function loadAssets(base, report) {
     }
     return bytes;
   });
-  return count.finishing(ASSETS, reads);
+  return count.finishing(names, reads);
 }
 
 /** The byte counts behind loadAssets' progress reports. */
@@ -243,20 +265,23 @@ let lastMemoryBytes = 0; // size of the last process's memory when it ended
 let runtimeThreads = 0; // workers of the runtime's own rayon pool (0: none)
 let parallel = null; // Promise<boolean>: whether that pool is up, once asked for
 
-async function setup({ assetsUrl, hostMounts = {}, channel, pageMounts = [], pool, runtimeThreads: threads = 0, progress = false }) {
+async function setup({ assetsUrl, hostMounts = {}, channel, pageMounts = [], pool, runtimeThreads: threads = 0, progress = false, packages = [] }) {
   runtimeThreads = threads;
   const base = new URL(assetsUrl);
-  const assets = await loadAssets(base, progress ? (event) => post({ type: 'progress', ...event }) : null);
-  // The runtime is instantiated while the other two are still arriving.
-  const [pythonBytes, stdlib] = await Promise.all([
-    init({ module_or_path: await assets.get(RUNTIME_WASM) }).then(() => assets.get('python.wasm')),
-    assets.get('python-stdlib.zip'),
+  const { interpreter, bundles } = packageAssets(packages);
+  const assets = await loadAssets(base, [RUNTIME_WASM, interpreter, STDLIB, ...bundles],
+    progress ? (event) => post({ type: 'progress', ...event }) : null);
+  // The runtime is instantiated while the others are still arriving.
+  const [pythonBytes, stdlib, packageBundles] = await Promise.all([
+    init({ module_or_path: await assets.get(RUNTIME_WASM) }).then(() => assets.get(interpreter)),
+    assets.get(STDLIB),
+    Promise.all(bundles.map((b) => assets.get(b))),
   ]);
   memoryLimits = memoryImport(pythonBytes);
   try {
     pythonModule = await WebAssembly.compile(pythonBytes);
   } catch (e) {
-    throw new Error(`python.wasm failed to compile: ${e.message}`);
+    throw new Error(`${interpreter} failed to compile: ${e.message}`);
   }
   const provided = new Set(Process.syscallNames());
   for (const imp of WebAssembly.Module.imports(pythonModule)) {
@@ -264,9 +289,9 @@ async function setup({ assetsUrl, hostMounts = {}, channel, pageMounts = [], poo
       (imp.module === 'wasi_snapshot_preview1' && provided.has(imp.name)) ||
       (imp.module === 'env' && imp.name === 'memory') ||
       (imp.module === 'wasi' && imp.name === 'thread-spawn');
-    if (!known) throw new Error(`python.wasm imports ${imp.module}.${imp.name}, which this runtime does not provide`);
+    if (!known) throw new Error(`${interpreter} imports ${imp.module}.${imp.name}, which this runtime does not provide`);
   }
-  runtime = new Runtime(stdlib, (fd, data) => post({ type: 'output', fd, data }, [data.buffer]));
+  runtime = new Runtime(stdlib, (fd, data) => post({ type: 'output', fd, data }, [data.buffer]), packageBundles);
   for (const [guestPath, hostPath] of Object.entries(hostMounts)) {
     runtime.mountHostDir(guestPath, await hostDirFs(hostPath));
   }

@@ -7,9 +7,9 @@
 //!   Node and in headless Chromium, and Pyodide (bench/package.json, pinned) in Node and in a
 //!   Chromium worker. Each start-up round and each program goes through every side before the
 //!   next, so machine noise hits all sides alike.
-//! - Latency and scaling (bench/sync-io.mjs, threads.mjs, archive.mjs through bench/driver.mjs):
-//!   the sync-io channel, Python threads, and the runtime's own parallel work, in Node and
-//!   Chromium.
+//! - Latency and scaling (bench/sync-io.mjs, threads.mjs, archive.mjs, numpy.mjs through
+//!   bench/driver.mjs): the sync-io channel, Python threads, the runtime's own parallel work, and
+//!   numpy (start-up, single-thread operations, 1/2/4-thread scaling), in Node and Chromium.
 //!
 //! V8 runs wasm first in its baseline compiler and has no on-stack replacement, so a program's
 //! first repetition is cold; figures are the median, min and max of the others.
@@ -74,6 +74,8 @@ pub fn bench(p: &Paths, o: &Options) -> Result {
     let threads_chromium = driver(p, &env, &THREADS, "chromium");
     let archive_node = driver(p, &env, &ARCHIVE, "node");
     let archive_chromium = driver(p, &env, &ARCHIVE, "chromium");
+    let numpy_node = driver(p, &env, &NUMPY, "node");
+    let numpy_chromium = driver(p, &env, &NUMPY, "chromium");
 
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
@@ -122,6 +124,7 @@ pub fn bench(p: &Paths, o: &Options) -> Result {
     md.push_str(&sync_io_section(&sync_node, &sync_chromium));
     md.push_str(&threads_section(&threads_node, &threads_chromium));
     md.push_str(&archive_section(&archive_node, &archive_chromium));
+    md.push_str(&numpy_section(&numpy_node, &numpy_chromium));
     let as_json = |r: &Result<Value>| match r {
         Ok(v) => v.clone(),
         Err(e) => json!({ "error": e }),
@@ -133,6 +136,7 @@ pub fn bench(p: &Paths, o: &Options) -> Result {
         "sync_io": {"node": as_json(&sync_node), "chromium": as_json(&sync_chromium)},
         "threads": {"node": as_json(&threads_node), "chromium": as_json(&threads_chromium)},
         "archive": {"node": as_json(&archive_node), "chromium": as_json(&archive_chromium)},
+        "numpy": {"node": as_json(&numpy_node), "chromium": as_json(&numpy_chromium)},
     });
     if o.update_readme {
         let (Ok(v), Ok((_, sizes_json))) = (&speed, &sizes) else {
@@ -452,6 +456,13 @@ const SPEED: Driver = Driver {
     script: "speed.mjs",
     tag: "WEFT-SPEED-RESULT ",
     timeout: Duration::from_secs(3600),
+};
+
+const NUMPY: Driver = Driver {
+    name: "numpy",
+    script: "numpy.mjs",
+    tag: "WEFT-NUMPY-RESULT ",
+    timeout: Duration::from_secs(600),
 };
 
 const ARCHIVE: Driver = Driver {
@@ -1024,6 +1035,72 @@ decompresses {startup_files} files from it ({startup_kb} KB), too little to shar
                 .and_then(|v| num(v, &["startup_from_bundle", "bytes"])))
             .map(|b| format!("{:.0}", b / 1000.0))
             .unwrap_or_else(|| "?".into()),
+    ));
+    md
+}
+
+/// What 2 threads may take for twice one thread's share of independent numpy work (issue 8).
+const NUMPY_TWO_THREAD_TARGET: (f64, &str) = (0.55, "≤ 0.55");
+
+/// The report's numpy section (`Weft.start({packages: ['numpy']})`), Node and Chromium columns.
+fn numpy_section(node: &Result<Value>, chromium: &Result<Value>) -> String {
+    let mut rows: Vec<(String, &str, Cell)> = vec![
+        (
+            "`Weft.start({packages: ['numpy']})`, median".into(),
+            "",
+            Box::new(|v| Some(fmt_ms(num(v, &["start_ms"])?))),
+        ),
+        (
+            "`import numpy` in a fresh process, median".into(),
+            "",
+            Box::new(|v| Some(fmt_ms(num(v, &["import_s"])? * 1000.0))),
+        ),
+    ];
+    for (kind, what) in [("matmul", "independent matmuls"), ("ufunc", "large ufuncs")] {
+        for threads in ["1", "2", "4"] {
+            let two = threads == "2";
+            rows.push((
+                format!("{what}, {threads} thread(s): wall time for {threads}x one thread's share, as a fraction of {threads}x one thread's time"),
+                if two { NUMPY_TWO_THREAD_TARGET.1 } else { "" },
+                Box::new(move |v| {
+                    let r = v.get("scaling")?.get(kind)?.get(threads)?;
+                    let f = num(r, &["same_total_work"])?;
+                    Some(format!(
+                        "{} ({f:.2}){}",
+                        fmt_ms(num(r, &["s"])? * 1000.0),
+                        if two { mark(f <= NUMPY_TWO_THREAD_TARGET.0) } else { "" }
+                    ))
+                }),
+            ));
+        }
+    }
+    let names: Vec<String> = [node, chromium]
+        .iter()
+        .find_map(|r| {
+            let m = r.as_ref().ok()?.get("single_ms")?.as_object()?;
+            Some(m.keys().cloned().collect())
+        })
+        .unwrap_or_default();
+    for name in names {
+        let key = name.clone();
+        rows.push((
+            format!("one thread: {name}, best of a few"),
+            "",
+            Box::new(move |v| Some(fmt_ms(num(v, &["single_ms", &key])?))),
+        ));
+    }
+    let mut md = figures_table("numpy (`packages: ['numpy']`)", &rows, node, chromium);
+    md.push_str(&format!(
+        "\nHow these are measured (bench/numpy-core.mjs, the same code in both columns): each \
+round starts a new interpreter with numpy, runs one process that imports numpy \
+(`time.perf_counter()` around the import), then n threads each doing {ops} calls of the same \
+work (matmul of {n}x{n} float64, or `sqrt(exp(sin(x)) + 1)` over {len} float64), timed from a \
+barrier to the last join; n = 1, 2, 4 interleaved. The fraction compares n threads doing n \
+shares with one thread doing one share, times n: 1/n is perfect scaling. numpy here has no BLAS \
+and no SIMD (see the README).\n",
+        ops = count(node, chromium, &["spec", "ops"]),
+        n = count(node, chromium, &["spec", "matmul_n"]),
+        len = count(node, chromium, &["spec", "ufunc_len"]),
     ));
     md
 }

@@ -65,11 +65,14 @@ pub fn build(p: &Paths, o: &Options) -> Result {
     Ok(())
 }
 
-/// What the worker downloads (worker-runtime/js/worker.mjs, ASSETS).
-const WORKER_ASSETS: [&str; 3] = [
+/// What the worker downloads (worker-runtime/js/worker.mjs, loadAssets): the default set, and
+/// with `packages: ['numpy']` the numpy interpreter and bundle.
+const WORKER_ASSETS: [&str; 5] = [
     "runtime/worker_runtime_bg.wasm",
     "python.wasm",
     "python-stdlib.zip",
+    "python-numpy.wasm",
+    "python-numpy-lib.zip",
 ];
 
 /// Writes dist/asset-sizes.json, the sizes of the worker's downloads, for its progress reports: a
@@ -117,7 +120,7 @@ pub fn dist_complete(p: &Paths) -> bool {
 }
 
 fn guest(p: &Paths, force: bool) -> Result {
-    step("guest: python.wasm + python-stdlib.zip (guest/build.sh)");
+    step("guest: python.wasm + python-stdlib.zip, python-numpy.wasm + python-numpy-lib.zip (guest/build.sh)");
     let script = p.repo.join("guest/build.sh");
     if !script.is_file() {
         bail!("guest/build.sh is missing from this checkout: cannot build python.wasm");
@@ -127,7 +130,15 @@ fn guest(p: &Paths, force: bool) -> Result {
     for var in ["WEFT_SOURCES", "WEFT_CACHE", "JOBS"] {
         inputs.str(var).str(&std::env::var(var).unwrap_or_default());
     }
-    let outputs = vec![p.dist.join("python.wasm"), p.dist.join("python-stdlib.zip")];
+    let outputs = [
+        "python.wasm",
+        "python-stdlib.zip",
+        "python-numpy.wasm",
+        "python-numpy-lib.zip",
+    ]
+    .iter()
+    .map(|f| p.dist.join(f))
+    .collect();
     let stamp = Stamp::new(p, "guest", &inputs, outputs);
     if stamp.fresh(force) {
         note("up to date (guest/ unchanged since the last build; `cargo xtask build --force` reruns it)");

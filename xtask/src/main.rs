@@ -83,6 +83,11 @@ fn main() -> ExitCode {
             .and_then(|()| {
                 let rows = sizes::table(&p)?;
                 sizes::print(&rows);
+                let numpy = sizes::numpy_table(&p)?;
+                if !numpy.is_empty() {
+                    println!("\nWith `packages: ['numpy']` python-numpy.wasm replaces python.wasm, plus numpy's files:");
+                    sizes::print(&numpy);
+                }
                 Ok(ExitCode::SUCCESS)
             }),
         Cmd::Run { args } => run_python(&p, &args),

@@ -17,10 +17,16 @@ pub struct Row {
     pub brotli: u64,
 }
 
+/// The assets a start with `packages: ['numpy']` fetches instead of python.wasm (worker.mjs,
+/// PACKAGES): not part of the default page's download, so listed in a table of their own.
+pub const NUMPY_ASSETS: [&str; 2] = ["python-numpy.wasm", "python-numpy-lib.zip"];
+
 /// What a page loading Weft downloads: everything but the CLI, type declarations, metadata
-/// (package.json) and licenses. Precompressed `.br`/`.gz` variants are the same files, already counted.
+/// (package.json), licenses and the numpy assets. Precompressed `.br`/`.gz` variants are the same
+/// files, already counted.
 fn fetched_by_page(rel: &str) -> bool {
     !(rel == "cli.mjs"
+        || NUMPY_ASSETS.contains(&rel)
         || rel.ends_with(".d.ts")
         || rel.ends_with(".json")
         || rel.ends_with(".md")
@@ -37,6 +43,16 @@ pub fn table(p: &Paths) -> Result<Vec<Row>> {
             let rel = f.strip_prefix(&p.dist).ok()?.to_string_lossy().into_owned();
             fetched_by_page(&rel).then_some((rel, f))
         })
+        .collect();
+    measure_files(p, &files)
+}
+
+/// Sizes of the numpy assets present in dist/ (see [`NUMPY_ASSETS`]).
+pub fn numpy_table(p: &Paths) -> Result<Vec<Row>> {
+    let files: Vec<_> = NUMPY_ASSETS
+        .iter()
+        .map(|n| (n.to_string(), p.dist.join(n)))
+        .filter(|(_, f)| f.is_file())
         .collect();
     measure_files(p, &files)
 }

@@ -1,6 +1,12 @@
-//! [`BundleFs`]: the read-only Python standard library, served straight out of a zip archive.
+//! [`BundleFs`]: the read-only Python standard library, served straight out of a zip archive,
+//! with package bundles (numpy's Python files) layered into the same tree.
 //!
 //! Shape, and why:
+//! - Several archives make one tree ([`BundleFs::layered`]): a package bundle's entries are
+//!   named relative to the stdlib directory (`site-packages/numpy/...`), so its files appear
+//!   inside the stdlib's own `site-packages/`, beside Weft's start-up hook, and `listdir` (which
+//!   CPython's path finder relies on) sees both. A path in two archives is an error, not a
+//!   silent override.
 //! - The central directory is indexed once, at construction, into a directory tree (implicit
 //!   parent directories included) plus a path → node hash map, so `lstat` and `read_dir` are a
 //!   lookup and never touch compressed data. CPython stats far more paths than it opens.
@@ -21,7 +27,7 @@ use std::sync::{Arc, OnceLock};
 
 /// A read-only file system over a zip archive. See the module docs.
 pub struct BundleFs {
-    zip: ZipSource,
+    zips: Vec<ZipSource>,
     /// `nodes[0]` is the root; a node's ino is its index + 1.
     nodes: Vec<Node>,
     /// Normalised relative path → node. The root is `""`.
@@ -41,8 +47,9 @@ struct Node {
 
 enum Body {
     Dir(BTreeMap<Box<str>, usize>),
-    /// A file or symlink: its zip entry, and its bytes once decompressed.
+    /// A file or symlink: its archive and entry there, and its bytes once decompressed.
     Entry {
+        zip: usize,
         zip_index: usize,
         data: OnceLock<Arc<Vec<u8>>>,
     },
@@ -95,26 +102,9 @@ impl Builder {
         };
         self.add(parent, name, path, node)
     }
-}
 
-impl BundleFs {
-    /// Indexes the zip archive in `bytes` (its central directory only; nothing is decompressed
-    /// here). Fails with a readable message if the bytes are not a zip archive or two entries
-    /// contradict each other (a file that is also a directory).
-    pub fn new(bytes: Vec<u8>) -> Result<BundleFs, String> {
-        let zip = ZipSource::new(bytes)
-            .map_err(|e| format!("stdlib bundle is not a valid zip archive: {e}"))?;
-        let root = Node {
-            kind: FileKind::Directory,
-            size: 0,
-            mtime_ns: ZIP_EPOCH_NS,
-            nlink: 2,
-            body: Body::Dir(BTreeMap::new()),
-        };
-        let mut b = Builder {
-            nodes: vec![root],
-            index: HashMap::from([("".into(), 0)]),
-        };
+    /// Adds every entry of `zip` (archive number `source`) to the tree.
+    fn add_archive(&mut self, zip: &ZipSource, source: usize) -> Result<(), String> {
         for zip_index in 0..zip.len() {
             let entry = zip
                 .entry(zip_index)
@@ -136,7 +126,7 @@ impl BundleFs {
                     path.push('/');
                 }
                 path.push_str(comp);
-                parent = b.dir(parent, comp, &path)?;
+                parent = self.dir(parent, comp, &path)?;
             }
             if !path.is_empty() {
                 path.push('/');
@@ -144,11 +134,11 @@ impl BundleFs {
             path.push_str(last);
 
             if entry.kind == FileKind::Directory {
-                let id = b.dir(parent, last, &path)?;
-                b.nodes[id].mtime_ns = mtime_ns;
+                let id = self.dir(parent, last, &path)?;
+                self.nodes[id].mtime_ns = mtime_ns;
                 continue;
             }
-            if b.index.contains_key(path.as_str()) {
+            if self.index.contains_key(path.as_str()) {
                 return Err(format!("stdlib bundle: duplicate entry {path:?}"));
             }
             let node = Node {
@@ -157,15 +147,56 @@ impl BundleFs {
                 mtime_ns,
                 nlink: 1,
                 body: Body::Entry {
+                    zip: source,
                     zip_index,
                     data: OnceLock::new(),
                 },
             };
-            b.add(parent, last, &path, node)?;
+            self.add(parent, last, &path, node)?;
+        }
+        Ok(())
+    }
+}
+
+impl BundleFs {
+    /// Indexes the zip archive in `bytes` (its central directory only; nothing is decompressed
+    /// here). Fails with a readable message if the bytes are not a zip archive or two entries
+    /// contradict each other (a file that is also a directory).
+    pub fn new(bytes: Vec<u8>) -> Result<BundleFs, String> {
+        Self::layered(vec![bytes])
+    }
+
+    /// Indexes several zip archives into one tree (the first is the stdlib, named as such in
+    /// errors; later ones are package bundles). Fails like [`BundleFs::new`], and also when two
+    /// archives hold the same file.
+    pub fn layered(archives: Vec<Vec<u8>>) -> Result<BundleFs, String> {
+        let root = Node {
+            kind: FileKind::Directory,
+            size: 0,
+            mtime_ns: ZIP_EPOCH_NS,
+            nlink: 2,
+            body: Body::Dir(BTreeMap::new()),
+        };
+        let mut b = Builder {
+            nodes: vec![root],
+            index: HashMap::from([("".into(), 0)]),
+        };
+        let mut zips = Vec::with_capacity(archives.len());
+        for (source, bytes) in archives.into_iter().enumerate() {
+            let what = if source == 0 {
+                "stdlib bundle".to_owned()
+            } else {
+                format!("package bundle {source}")
+            };
+            let zip = ZipSource::new(bytes)
+                .map_err(|e| format!("{what} is not a valid zip archive: {e}"))?;
+            b.add_archive(&zip, source)
+                .map_err(|e| e.replace("stdlib bundle", &what))?;
+            zips.push(zip);
         }
 
         Ok(BundleFs {
-            zip,
+            zips,
             nodes: b.nodes,
             index: b.index,
             #[cfg(test)]
@@ -208,20 +239,27 @@ impl BundleFs {
     /// The entry's bytes, decompressed (and cached) on first use.
     fn contents(&self, id: usize) -> FsResult<Arc<Vec<u8>>> {
         let node = &self.nodes[id];
-        let Body::Entry { zip_index, data } = &node.body else {
+        let Body::Entry {
+            zip,
+            zip_index,
+            data,
+        } = &node.body
+        else {
             return Err(FsError::IsADirectory);
         };
         if let Some(bytes) = data.get() {
             return Ok(bytes.clone());
         }
-        let bytes = Arc::new(self.decompress(*zip_index, node.size)?);
+        let bytes = Arc::new(self.decompress(*zip, *zip_index, node.size)?);
         // If another thread won the race, use its copy so every handle shares one buffer.
         Ok(data.get_or_init(|| bytes).clone())
     }
 
     /// Reads and checks (size and CRC-32) one entry. Any failure is a damaged bundle: `Io`.
-    fn decompress(&self, zip_index: usize, size: u64) -> FsResult<Vec<u8>> {
-        let out = self.zip.read(zip_index, size).map_err(|_| FsError::Io)?;
+    fn decompress(&self, zip: usize, zip_index: usize, size: u64) -> FsResult<Vec<u8>> {
+        let out = self.zips[zip]
+            .read(zip_index, size)
+            .map_err(|_| FsError::Io)?;
         #[cfg(test)]
         self.decompressions
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -405,6 +443,44 @@ mod tests {
             .into_iter()
             .map(|e| e.name)
             .collect()
+    }
+
+    #[test]
+    fn package_bundles_join_the_stdlib_tree() {
+        let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let o = SimpleFileOptions::default();
+        w.start_file("pkg/sub/extra.py", o).unwrap();
+        w.write_all(b"extra").unwrap();
+        w.start_file("numpy/__init__.py", o).unwrap();
+        w.write_all(b"np").unwrap();
+        let package = w.finish().unwrap().into_inner();
+        let fs = BundleFs::layered(vec![sample_zip(), package]).unwrap();
+        assert_eq!(
+            names(&fs, ""),
+            ["alias.py", "empty", "numpy", "os.py", "pkg"]
+        );
+        assert_eq!(names(&fs, "pkg/sub"), ["extra.py", "mod.py"]);
+        let open = |p: &str| read_all(&*fs.open(p, READ).unwrap());
+        assert_eq!(open("pkg/sub/extra.py"), b"extra");
+        assert_eq!(open("pkg/sub/mod.py"), STORED);
+        assert_eq!(open("numpy/__init__.py"), b"np");
+        assert_eq!(open("os.py"), MOD_PY);
+
+        // The same file in two archives is refused, naming the later one.
+        let err = BundleFs::layered(vec![sample_zip(), sample_zip()])
+            .err()
+            .unwrap();
+        assert!(
+            err.starts_with("package bundle 1: duplicate entry"),
+            "{err}"
+        );
+        let err = BundleFs::layered(vec![sample_zip(), b"not a zip".to_vec()])
+            .err()
+            .unwrap();
+        assert!(
+            err.starts_with("package bundle 1 is not a valid zip archive"),
+            "{err}"
+        );
     }
 
     #[test]

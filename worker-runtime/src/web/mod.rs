@@ -204,16 +204,29 @@ pub struct Runtime {
 #[wasm_bindgen]
 impl Runtime {
     /// `stdlib` is the bundle's zip bytes; `on_output(fd, bytes)` receives stdout (1) and
-    /// stderr (2) as they are written.
+    /// stderr (2) as they are written. `packages`, if given, holds package bundles
+    /// (Uint8Arrays, e.g. python-numpy-lib.zip) whose entries are named relative to the stdlib
+    /// directory: they are indexed into the same read-only tree (see `vfs::bundle`).
     #[wasm_bindgen(constructor)]
-    pub fn new(stdlib: Vec<u8>, on_output: js_sys::Function) -> Result<Runtime, JsError> {
+    pub fn new(
+        stdlib: Vec<u8>,
+        on_output: js_sys::Function,
+        packages: Option<js_sys::Array>,
+    ) -> Result<Runtime, JsError> {
         let root = Arc::new(MemFs::new());
         for dir in ["home/user", "tmp", "usr/local/bin", "dev"] {
             root.create_dir_all(dir)
                 .map_err(|e| js_err(format!("creating /{dir}: {e:?}")))?;
         }
         let vfs = Arc::new(Vfs::new(root));
-        let bundle = BundleFs::new(stdlib).map_err(js_err)?;
+        let mut archives = vec![stdlib];
+        for package in packages.iter().flat_map(|a| a.iter()) {
+            let bytes = package
+                .dyn_into::<Uint8Array>()
+                .map_err(|_| js_err("a package bundle is not a Uint8Array"))?;
+            archives.push(bytes.to_vec());
+        }
+        let bundle = BundleFs::layered(archives).map_err(js_err)?;
         vfs.mount(STDLIB_DIR, Arc::new(bundle))
             .map_err(|e| js_err(format!("mounting the stdlib: {e:?}")))?;
         OUTPUT.with(|o| *o.borrow_mut() = Some(on_output));
