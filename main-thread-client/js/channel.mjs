@@ -19,8 +19,8 @@ export const NO_SHARED_MEMORY =
   'SharedArrayBuffer is unavailable because this page is not cross-origin isolated, so Weft ' +
   'cannot answer Python synchronously (input(), sys.stdin, page-owned files, interrupts). ' +
   'To enable it, serve the page with the headers "Cross-Origin-Opener-Policy: same-origin" and ' +
-  '"Cross-Origin-Embedder-Policy: require-corp" (`cargo xtask serve` does), or add them with a ' +
-  'service worker on hosts that cannot set headers.';
+  '"Cross-Origin-Embedder-Policy: require-corp" (`cargo xtask serve` does), or, on hosts that ' +
+  'cannot set headers, load coi-register.js (shipped beside weft.mjs) first in the page.';
 
 let loading;
 /** Loads this client's wasm half (MainChannel, PoolMain) once. */

@@ -161,25 +161,12 @@ export function startCoiServer(root) {
 }
 
 /**
- * A static server that sends no isolation headers, like a plain static host (GitHub Pages).
- * Only what the test page needs: files under `root` with a JS MIME type for modules.
+ * A static server that sends no isolation headers, like a plain static host (GitHub Pages):
+ * files under `root`, with the MIME types a page needs (a stylesheet served as octet-stream is
+ * ignored). See startHeaderServer for extra headers.
  */
 export function startPlainServer(root) {
-  const types = { '.html': 'text/html', '.mjs': 'text/javascript', '.js': 'text/javascript', '.wasm': 'application/wasm' };
-  const server = createServer(async (req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname));
-    try {
-      const body = await readFile(join(root, path));
-      res.writeHead(200, { 'Content-Type': types[extname(path)] ?? 'application/octet-stream' });
-      res.end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  return new Promise((r) => server.listen(0, '127.0.0.1', () => r({
-    url: `http://127.0.0.1:${server.address().port}/`,
-    stop: () => new Promise((done) => server.close(done)),
-  })));
+  return startHeaderServer(root);
 }
 
 /** Launches Debian's Chromium with a fresh profile and opens the test page at `url`. */
@@ -257,20 +244,31 @@ export function usePage({ serve, artifacts, expectIsolated }) {
   return ctx;
 }
 
+/** The test page with `head` placed first in its <head> (for scripts that must run before the rest). */
+export function testPage({ head = '' } = {}) {
+  return PAGE.replace('<meta charset="utf-8">', `<meta charset="utf-8">${head}`);
+}
+
 /**
- * A static host without isolation headers that also sends the MIME types a full page needs
- * (stylesheets, JSON, Python files): a page's CSS is ignored when served as octet-stream.
+ * A static server without isolation headers of its own, whose responses can carry extra headers:
+ * `headers(path)` returns them for one request's path (e.g. a static host's own policy), and
+ * paths in `missing` answer 404 as if the file were not deployed. `requests` lists every
+ * request's URL path and query in order, to count page loads as the server sees them.
  */
-export function startStaticServer(root) {
+export function startHeaderServer(root, { headers = () => ({}), missing = [] } = {}) {
   const types = {
     '.html': 'text/html', '.mjs': 'text/javascript', '.js': 'text/javascript', '.wasm': 'application/wasm',
     '.css': 'text/css', '.json': 'application/json', '.py': 'text/x-python', '.zip': 'application/zip',
+    '.png': 'image/png',
   };
+  const requests = [];
   const server = createServer(async (req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname));
+    requests.push(req.url);
     try {
+      if (missing.includes(path)) throw new Error('not deployed');
       const body = await readFile(join(root, path));
-      res.writeHead(200, { 'Content-Type': types[extname(path)] ?? 'application/octet-stream' });
+      res.writeHead(200, { 'Content-Type': types[extname(path)] ?? 'application/octet-stream', ...headers(path) });
       res.end(body);
     } catch {
       res.writeHead(404).end();
@@ -278,6 +276,8 @@ export function startStaticServer(root) {
   });
   return new Promise((r) => server.listen(0, '127.0.0.1', () => r({
     url: `http://127.0.0.1:${server.address().port}/`,
-    stop: () => new Promise((done) => server.close(done)),
+    port: server.address().port,
+    requests,
+    stop: () => new Promise((done) => { server.closeAllConnections(); server.close(done); }),
   })));
 }

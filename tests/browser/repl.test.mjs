@@ -9,14 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DIST, T, chromium, startCoiServer, startStaticServer } from './helpers.mjs';
+import { ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DIST, T, chromium, startCoiServer, startPlainServer } from './helpers.mjs';
 
 /**
  * Call in a describe block: serves dist/ with `serve`, opens `path` in a fresh Chromium profile
  * and waits until `ready` (a page function) is true. Returns {page, consoleLines, shot(name),
  * url}; after the block, saves `<artifacts>-console.log` and closes everything.
  */
-function useSite({ serve, path, ready, artifacts }) {
+function useSite({ serve, path, ready, artifacts, contextOptions = {} }) {
   const ctx = { page: undefined, consoleLines: [], url: undefined };
   let server;
   let context;
@@ -40,6 +40,7 @@ function useSite({ serve, path, ready, artifacts }) {
       headless: true,
       args: CHROMIUM_ARGS,
       viewport: { width: 1280, height: 800 },
+      ...contextOptions,
     });
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(server.url).origin });
     ctx.page = context.pages()[0] ?? await context.newPage();
@@ -434,12 +435,34 @@ describe('the demos', { timeout: 600_000 }, () => {
   });
 });
 
-describe('the REPL page without cross-origin isolation', { timeout: 300_000 }, () => {
+describe('the REPL page on a static host without isolation headers', { timeout: 300_000 }, () => {
+  // coi-register.js (first in the page) registers coi-sw.js, which adds the headers: one reload.
   const ctx = useSite({
-    serve: startStaticServer,
+    serve: startPlainServer,
+    path: 'index.html',
+    ready: () => window.repl && self.crossOriginIsolated && document.getElementById('status').textContent === 'Waiting for input',
+    artifacts: 'repl-static-host',
+  });
+
+  test('is cross-origin isolated through the service worker, and the shell works', T, async () => {
+    const page = ctx.page;
+    assert.equal(await page.evaluate(() => window.weftCoi.state), 'isolated');
+    assert.equal(await page.isVisible('#coi-banner'), false);
+    await page.click('#terminal');
+    await page.keyboard.type('import threading; t = threading.Thread(target=print, args=(6 * 7,)); t.start(); t.join()');
+    await page.keyboard.press('Enter');
+    await waitForScreen(page, /\n42\n>>>$/);
+  });
+});
+
+describe('the REPL page without cross-origin isolation', { timeout: 300_000 }, () => {
+  // A browser without service workers: coi-register.js cannot help, and the page says so.
+  const ctx = useSite({
+    serve: startPlainServer,
     path: 'index.html',
     ready: () => window.repl && document.getElementById('status').textContent === 'Ready',
     artifacts: 'repl-plain',
+    contextOptions: { serviceWorkers: 'block' },
   });
 
   test('a banner says which features are off and why; the editor still runs scripts', T, async () => {
