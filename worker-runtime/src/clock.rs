@@ -50,13 +50,19 @@ mod imp {
     /// Each worker's `now()` counts from its own `timeOrigin`, so Python threads on different
     /// workers would disagree by the workers' start-up gaps (hundreds of ms in Chromium).
     /// Counting every worker from one origin, the first worker's, kept in this module's shared
-    /// memory, gives one monotonic clock for the whole interpreter.
+    /// memory, gives one clock for the whole interpreter. Workers' origins are themselves
+    /// rounded, so two workers can still differ by a fraction of a microsecond: the shared
+    /// high-water mark makes a reading never earlier than one another thread took before it
+    /// (a thread's last `monotonic()` before `join()` returns is not after the joiner's next).
     pub fn monotonic_ns() -> u64 {
+        use std::sync::atomic::{AtomicU64, Ordering};
         static ORIGIN: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
-        PERFORMANCE.with(|p| {
+        static LATEST: AtomicU64 = AtomicU64::new(0);
+        let now = PERFORMANCE.with(|p| {
             let origin = *ORIGIN.get_or_init(|| p.time_origin());
             ms_to_ns((p.time_origin() - origin) + p.now())
-        })
+        });
+        LATEST.fetch_max(now, Ordering::AcqRel).max(now)
     }
 }
 
