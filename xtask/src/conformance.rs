@@ -1,7 +1,9 @@
-//! `cargo xtask conformance`: CPython's own test suite under Weft in Node. Each suite is a Node
-//! script in tests/conformance/ that runs some of CPython's test modules, compares every outcome
-//! with its checked-in expectation file, ends with a line `<suite>: N passed, ...` and exits
-//! non-zero when something differs from that file. This prints one row per suite and a total.
+//! `cargo xtask conformance`: CPython's own regression tests (Lib/test, what `python -m test`
+//! runs) under Weft in Node. One runner, tests/conformance/run.mjs, runs a suite's modules in
+//! parallel worker processes against the test bundle (guest/test-bundle.sh), compares every
+//! outcome with the suite's checked-in expectation file, ends with a line `<suite>: N passed,
+//! ...` and exits non-zero when something differs from that file. This prints one row per suite
+//! and a total.
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
@@ -10,17 +12,39 @@ use std::time::Instant;
 use crate::build;
 use crate::util::{describe, note, require_node, step, Paths, Result};
 
-struct Suite {
-    name: &'static str,
-    /// Relative to the repo.
-    script: &'static str,
+#[derive(Clone, Copy, PartialEq, Eq, Debug, clap::ValueEnum)]
+pub enum Suite {
+    /// the threading modules, every resource on, every non-pass listed (threads-expected.txt)
+    Threads,
+    /// about 100 modules chosen for breadth, about 3 minutes on 2 cores (expected.txt)
+    Ci,
+    /// every module regrtest would run (480), as `python -m test` runs them (expected.txt);
+    /// about 9 minutes on 2 cores
+    Full,
 }
 
-/// More suites (other areas of Lib/test) go here, each with its own script and expectation file.
-const SUITES: &[Suite] = &[Suite {
-    name: "threads",
-    script: "tests/conformance/threads.mjs",
-}];
+impl Suite {
+    fn name(self) -> &'static str {
+        match self {
+            Suite::Threads => "threads",
+            Suite::Ci => "ci",
+            Suite::Full => "full",
+        }
+    }
+}
+
+/// The suites `cargo xtask test` runs: about 3.5 minutes together.
+pub const TEST_SUITES: &[Suite] = &[Suite::Threads, Suite::Ci];
+
+/// Options passed through to run.mjs.
+#[derive(Default, Clone)]
+pub struct Options {
+    pub jobs: Option<u32>,
+    pub timeout: Option<u32>,
+    pub only: Vec<String>,
+    pub strict: bool,
+    pub run_hanging: bool,
+}
 
 pub struct Outcome {
     pub name: &'static str,
@@ -32,12 +56,12 @@ pub struct Outcome {
     pub seconds: f64,
 }
 
-/// Runs every suite on dist/ as it is (`cargo xtask test` builds first).
-pub fn run_all(p: &Paths) -> Vec<Outcome> {
-    SUITES.iter().map(|s| run_suite(p, s)).collect()
+/// Runs the suites on dist/ as it is (`cargo xtask test` builds first).
+pub fn run_all(p: &Paths, suites: &[Suite], o: &Options) -> Vec<Outcome> {
+    suites.iter().map(|s| run_suite(p, *s, o)).collect()
 }
 
-pub fn conformance(p: &Paths) -> Result<bool> {
+pub fn conformance(p: &Paths, suites: &[Suite], o: &Options) -> Result<bool> {
     require_node()?;
     // Like `run`: build only what is missing; the suites test dist/ as it is.
     if build::dist_complete(p) {
@@ -46,7 +70,13 @@ pub fn conformance(p: &Paths) -> Result<bool> {
         step("dist/ is incomplete: building it first");
         build::build(p, &build::Options::default())?;
     }
-    let outcomes = run_all(p);
+    let suites = if suites.is_empty() {
+        note("suite `full`: every module of Lib/test, about 9 minutes on 2 cores; `cargo xtask conformance ci` runs a 3-minute subset");
+        &[Suite::Full][..]
+    } else {
+        suites
+    };
+    let outcomes = run_all(p, suites, o);
 
     println!();
     println!("{:<12} {:>7} {:>9}  result", "suite", "passed", "seconds");
@@ -70,18 +100,36 @@ pub fn conformance(p: &Paths) -> Result<bool> {
 }
 
 /// Runs one suite's script, echoing its stdout and keeping its `<name>: ...` summary line.
-fn run_suite(p: &Paths, s: &Suite) -> Outcome {
-    step(&format!("conformance {}: node {}", s.name, s.script));
+fn run_suite(p: &Paths, s: Suite, o: &Options) -> Outcome {
+    let name = s.name();
+    step(&format!(
+        "conformance {name}: node tests/conformance/run.mjs {name}"
+    ));
     let t = Instant::now();
     let mut cmd = Command::new("node");
-    cmd.arg(p.repo.join(s.script))
-        .env("WEFT_DIST", &p.dist)
+    cmd.arg(p.repo.join("tests/conformance/run.mjs")).arg(name);
+    if let Some(j) = o.jobs {
+        cmd.arg("--jobs").arg(j.to_string());
+    }
+    if let Some(t) = o.timeout {
+        cmd.arg("--timeout").arg(t.to_string());
+    }
+    for m in &o.only {
+        cmd.arg("--only").arg(m);
+    }
+    if o.strict {
+        cmd.arg("--strict");
+    }
+    if o.run_hanging {
+        cmd.arg("--run-hanging");
+    }
+    cmd.env("WEFT_DIST", &p.dist)
         .env("WEFT_CACHE", &p.cache)
         .current_dir(&p.repo)
         .stdout(Stdio::piped());
     eprintln!("+ {}", describe(&cmd));
     let failed = |why: String| Outcome {
-        name: s.name,
+        name,
         passed: None,
         summary: why,
         ok: false,
@@ -91,7 +139,7 @@ fn run_suite(p: &Paths, s: &Suite) -> Outcome {
         Ok(c) => c,
         Err(e) => return failed(format!("cannot start node: {e}")),
     };
-    let prefix = format!("{}: ", s.name);
+    let prefix = format!("{name}: ");
     let mut summary = None;
     for line in BufReader::new(child.stdout.take().expect("piped"))
         .lines()
@@ -116,7 +164,7 @@ fn run_suite(p: &Paths, s: &Suite) -> Outcome {
         .next()
         .and_then(|n| n.parse::<u64>().ok());
     Outcome {
-        name: s.name,
+        name,
         passed,
         summary,
         ok: status.success(),

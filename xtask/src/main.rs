@@ -71,8 +71,28 @@ enum Cmd {
         #[arg(long)]
         update_readme: bool,
     },
-    /// CPython's own test suite under Weft.
-    Conformance,
+    /// CPython's own regression tests (Lib/test) under Weft in Node, against the checked-in
+    /// expectation files (tests/conformance/README.md).
+    Conformance {
+        /// Suites to run (default: full, the whole of Lib/test; ci is the few-minute subset).
+        #[arg(value_enum)]
+        suites: Vec<conformance::Suite>,
+        /// Test modules run at once, each in its own Node process (default 2).
+        #[arg(long)]
+        jobs: Option<u32>,
+        /// Time limit per module in seconds (default: the suite's own).
+        #[arg(long)]
+        timeout: Option<u32>,
+        /// Only this module (test_os or test.test_os); repeatable.
+        #[arg(long)]
+        only: Vec<String>,
+        /// Also fail when listed outcomes improved (a listed test passes): the file needs tightening.
+        #[arg(long)]
+        strict: bool,
+        /// Also run the modules and tests listed as HANG, to see whether they still hang.
+        #[arg(long)]
+        run_hanging: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -114,7 +134,25 @@ fn main() -> ExitCode {
                 )
             })
             .map(|()| ExitCode::SUCCESS),
-        Cmd::Conformance => conformance::conformance(&p).map(|ok| {
+        Cmd::Conformance {
+            suites,
+            jobs,
+            timeout,
+            only,
+            strict,
+            run_hanging,
+        } => conformance::conformance(
+            &p,
+            &suites,
+            &conformance::Options {
+                jobs,
+                timeout,
+                only,
+                strict,
+                run_hanging,
+            },
+        )
+        .map(|ok| {
             if ok {
                 ExitCode::SUCCESS
             } else {

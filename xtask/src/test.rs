@@ -21,7 +21,7 @@ pub enum Suite {
     Node,
     /// headless Chromium through playwright-core (`tests/browser/`)
     Browser,
-    /// CPython's own tests under Weft in Node, against tests/conformance/*-expected.txt
+    /// CPython's own tests under Weft in Node: the `threads` and `ci` conformance suites
     Conformance,
 }
 
@@ -95,7 +95,8 @@ pub fn test(p: &Paths, only: &[Suite]) -> Result<bool> {
             });
         } else {
             // Counted as one test per suite: the CPython tests are reported by the suite.
-            for c in crate::conformance::run_all(p) {
+            let suites = crate::conformance::TEST_SUITES;
+            for c in crate::conformance::run_all(p, suites, &Default::default()) {
                 outcomes.push(Outcome {
                     name: format!("conformance {}", c.name),
                     passed: u64::from(c.ok),
