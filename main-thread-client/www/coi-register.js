@@ -70,9 +70,15 @@
     else window.addEventListener('load', () => f(), { once: true });
   };
   /** Lets a waiting coi-sw.js of `reg` take over, now and whenever one installs (coi-sw.js). */
+  // Once this page starts to go (a navigation away, a reload), it asks nothing more: an update
+  // found by that navigation and activated while the next page loads stalls that page's requests
+  // in Chromium (see coi-sw.js), and the next page asks for it itself once loaded.
+  let leaving = false;
+  window.addEventListener('beforeunload', () => { leaving = true; });
+  window.addEventListener('pagehide', () => { leaving = true; });
   const promoteUpdates = (reg) => {
     const ask = (worker) => {
-      if (isOurs(worker)) worker.postMessage('coi-sw:skip-waiting');
+      if (!leaving && isOurs(worker)) worker.postMessage('coi-sw:skip-waiting');
     };
     const watch = (worker) => {
       if (!worker) return;
