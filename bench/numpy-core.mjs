@@ -3,6 +3,7 @@
 // process, single-thread timings of the operations issue 8 lists, and 1/2/4-thread scaling of
 // independent matmuls and large ufuncs. Driven by bench/numpy.mjs; results are plain JSON.
 import { lineSink, median } from './sync-io-core.mjs';
+import { TIMED_PY } from './threads-core.mjs';
 
 // Each of n threads does `ops` calls; the clock runs from a barrier all threads and the main
 // thread pass (so thread start-up is not counted) to the last join. Thread counts are
@@ -20,22 +21,7 @@ work = {
     "matmul": lambda: A @ A,
     "ufunc": lambda: np.sqrt(np.exp(np.sin(X)) + 1.0),
 }
-def timed(kind, threads, ops):
-    fn = work[kind]
-    barrier = threading.Barrier(threads + 1)
-    def run():
-        barrier.wait()
-        for _ in range(ops):
-            fn()
-    ts = [threading.Thread(target=run) for _ in range(threads)]
-    for t in ts:
-        t.start()
-    barrier.wait()
-    t0 = time.perf_counter()
-    for t in ts:
-        t.join()
-    return time.perf_counter() - t0
-for kind in work:  # warm-up: every worker the runs use gets the hot code compiled
+${TIMED_PY}for kind in work:  # warm-up: every worker the runs use gets the hot code compiled
     timed(kind, max(spec["threads"]), 1)
 scaling = {kind: {str(t): [] for t in spec["threads"]} for kind in work}
 for rep in range(spec["reps"]):

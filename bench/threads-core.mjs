@@ -46,6 +46,28 @@ for _ in range(n):
 print("WEFT-THREADS " + json.dumps(times))
 `;
 
+/**
+ * Python: `timed(kind, n, ops)`, the seconds n threads take to each call `work[kind]` `ops`
+ * times, from a barrier that they and the caller pass (thread start-up is not counted) to the
+ * last join. Shared by the numpy core.
+ */
+export const TIMED_PY = `def timed(kind, n, ops):
+    fn = work[kind]
+    barrier = threading.Barrier(n + 1)
+    def run():
+        barrier.wait()
+        for _ in range(ops):
+            fn()
+    ts = [threading.Thread(target=run) for _ in range(n)]
+    for t in ts:
+        t.start()
+    barrier.wait()
+    t0 = time.perf_counter()
+    for t in ts:
+        t.join()
+    return time.perf_counter() - t0
+`;
+
 // Each of n threads does `ops` calls; the clock runs from a barrier all threads and the main
 // thread pass (so thread start-up is not counted) to the last join. Configurations are
 // interleaved across repetitions so that drift in the machine's load hits all of them alike.
@@ -62,22 +84,7 @@ work = {
     "sha256": lambda: hashlib.sha256(sha_data).digest(),
     "zlib": lambda: zlib.compress(zlib_data, 6),
 }
-def timed(kind, n, ops):
-    fn = work[kind]
-    barrier = threading.Barrier(n + 1)
-    def run():
-        barrier.wait()
-        for _ in range(ops):
-            fn()
-    ts = [threading.Thread(target=run) for _ in range(n)]
-    for t in ts:
-        t.start()
-    barrier.wait()
-    t0 = time.perf_counter()
-    for t in ts:
-        t.join()
-    return time.perf_counter() - t0
-# Warm-up: every worker the runs will use gets the hot code compiled.
+${TIMED_PY}# Warm-up: every worker the runs will use gets the hot code compiled.
 for kind in work:
     timed(kind, max(spec["threads"]), 1)
 out = {kind: {str(n): [] for n in spec["threads"]} for kind in work}
