@@ -39,7 +39,8 @@ export function loadMainWasm(base) {
 
 const encoder = new TextEncoder();
 
-function bytesOf(value) {
+/** `value` (a typed array, DataView or ArrayBuffer) as a Uint8Array view, or null. */
+export function bytesOf(value) {
   if (value instanceof Uint8Array) return value;
   if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
   if (value instanceof ArrayBuffer) return new Uint8Array(value);

@@ -4,7 +4,7 @@
 // it grows into the Pyodide-style API (runPython, globals, fs) without changing what exists
 // here. Synchronous answers to Python (stdin, page-owned files) and interrupts go through the
 // sync-io channel in channel.mjs when the platform has SharedArrayBuffer.
-import { ChannelHost, NO_SHARED_MEMORY, PageDirectory, sharedMemoryAvailable } from './channel.mjs';
+import { ChannelHost, NO_SHARED_MEMORY, PageDirectory, bytesOf, sharedMemoryAvailable } from './channel.mjs';
 import { THREAD_DEFAULTS, ThreadPool, threadOptions } from './threads.mjs';
 
 export { PageDirectory, NO_SHARED_MEMORY, THREAD_DEFAULTS };
@@ -70,11 +70,10 @@ async function defaultRuntimeThreads() {
 
 /** `buffer` as a Uint8Array copy for posting (the caller keeps its buffer), or a TypeError. */
 function archiveBytes(buffer) {
-  if (buffer instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && buffer instanceof SharedArrayBuffer)) {
-    return new Uint8Array(buffer).slice();
-  }
-  if (ArrayBuffer.isView(buffer)) return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength).slice();
-  throw new TypeError(`unpackArchive(buffer): buffer must be an ArrayBuffer or a typed array, not ${buffer === null ? 'null' : typeof buffer}`);
+  const view = typeof SharedArrayBuffer !== 'undefined' && buffer instanceof SharedArrayBuffer ? new Uint8Array(buffer) : bytesOf(buffer);
+  if (!view) throw new TypeError(`unpackArchive(buffer): buffer must be an ArrayBuffer or a typed array, not ${buffer === null ? 'null' : typeof buffer}`);
+  // A copy (Node's Buffer.slice would be a view, and the copy's buffer is transferred).
+  return new Uint8Array(view);
 }
 
 export class Weft {

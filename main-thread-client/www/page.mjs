@@ -2,6 +2,11 @@
 // isolated, and the progress of loading the interpreter.
 import { sharedMemory } from './session.mjs';
 
+// coi-register.js may be about to reload this page into an isolated one: every page module
+// imports this one, so none of them starts Python before the load that stays (`ready` never
+// settles in the other).
+await window.weftCoi?.ready;
+
 /** Fills and shows `element` when the page lacks cross-origin isolation; returns whether it is
  *  isolated. */
 export function showIsolationBanner(element) {

@@ -18,10 +18,6 @@ print(greet(name or "world"))
 print("This is Python", sys.version.split()[0], "on", sys.platform)
 `;
 
-// coi-register.js may be about to reload this page into an isolated one: start Python only in
-// the load that stays (it never settles in the other).
-await window.weftCoi?.ready;
-
 const $ = (id) => document.getElementById(id);
 const status = $('status');
 const run = $('run');

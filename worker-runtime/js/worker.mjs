@@ -122,7 +122,8 @@ async function loadAssets(base, names, report) {
     });
     return count.finishing(names, reads);
   }
-  const listed = fetch(new URL('asset-sizes.json', base))
+  // The sizes only serve progress reports: a start that asks for none does not fetch them.
+  const listed = !report ? Promise.resolve({}) : fetch(new URL('asset-sizes.json', base))
     .then((r) => (r.ok ? r.json() : {}))
     .catch(() => ({}));
   const responses = await Promise.all(urls.map(async (url) => {

@@ -205,12 +205,9 @@ fn spread_ms(v: &[f64]) -> String {
     format!("{} ({}-{})", fmt_ms(m), fmt_ms(lo), fmt_ms(hi))
 }
 
+/// `a / b` as "1.23x" ("n/a" when either is missing or `b` is not positive).
 fn ratio(a: f64, b: f64) -> String {
-    if a.is_finite() && b.is_finite() && b > 0.0 {
-        format!("{:.2}x", a / b)
-    } else {
-        "n/a".into()
-    }
+    times_x(if b > 0.0 { a / b } else { f64::NAN })
 }
 
 /// The files each browser side fetched to start (from the cold start-ups), with sizes: the
@@ -245,7 +242,6 @@ fn size_section(p: &Paths, v: &Value) -> Result<(String, Value)> {
             })
             .collect();
         let rows = crate::sizes::measure_files(p, &files)?;
-        let (mut raw, mut gz, mut br) = (0, 0, 0);
         let mut list = Vec::new();
         for r in &rows {
             md.push_str(&format!(
@@ -255,11 +251,9 @@ fn size_section(p: &Paths, v: &Value) -> Result<(String, Value)> {
                 human(r.gzip),
                 human(r.brotli)
             ));
-            raw += r.raw;
-            gz += r.gzip;
-            br += r.brotli;
             list.push(json!({"file": r.file, "raw": r.raw, "gzip": r.gzip, "brotli": r.brotli}));
         }
+        let (raw, gz, br) = crate::sizes::totals(&rows);
         md.push_str(&format!(
             "| **{title} total** | {} files | **{}** | **{}** | **{}** |\n",
             rows.len(),

@@ -156,13 +156,19 @@ pub fn brotli(f: &Path, quality: u32) -> Result<Vec<u8>> {
     Ok(out.stdout)
 }
 
+/// The rows' raw, gzip and brotli sizes added up.
+pub fn totals(rows: &[Row]) -> (u64, u64, u64) {
+    rows.iter().fold((0, 0, 0), |(raw, gz, br), r| {
+        (raw + r.raw, gz + r.gzip, br + r.brotli)
+    })
+}
+
 pub fn print(rows: &[Row]) {
     let width = rows.iter().map(|r| r.file.len()).max().unwrap_or(4).max(5);
     println!(
         "{:<width$}  {:>10}  {:>10}  {:>10}",
         "file", "raw", "gzip -9", "brotli 11"
     );
-    let (mut raw, mut gzip, mut brotli) = (0, 0, 0);
     for r in rows {
         println!(
             "{:<width$}  {:>10}  {:>10}  {:>10}",
@@ -171,10 +177,8 @@ pub fn print(rows: &[Row]) {
             human(r.gzip),
             human(r.brotli)
         );
-        raw += r.raw;
-        gzip += r.gzip;
-        brotli += r.brotli;
     }
+    let (raw, gzip, brotli) = totals(rows);
     println!(
         "{:<width$}  {:>10}  {:>10}  {:>10}",
         "total",

@@ -3,10 +3,6 @@ import { loadingProgress, showIsolationBanner, statusText } from '../page.mjs';
 import { FILES_DIR, PythonSession } from '../session.mjs';
 import { PythonTerminal } from '../term.mjs';
 
-// coi-register.js may be about to reload this page into an isolated one: start Python only in
-// the load that stays (it never settles in the other).
-await window.weftCoi?.ready;
-
 const $ = (id) => document.getElementById(id);
 const isolated = showIsolationBanner($('coi-banner'));
 const term = new PythonTerminal($('terminal'));

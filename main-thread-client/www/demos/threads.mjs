@@ -4,10 +4,6 @@ import { PageDirectory, Weft } from '../weft.mjs';
 import { loadingProgress, showIsolationBanner, statusText } from '../page.mjs';
 import { FILES_DIR } from '../session.mjs';
 
-// coi-register.js may be about to reload this page into an isolated one: start Python only in
-// the load that stays (it never settles in the other).
-await window.weftCoi?.ready;
-
 const $ = (id) => document.getElementById(id);
 const log = $('log');
 const isolated = showIsolationBanner($('coi-banner'));
