@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Stage: CPython 3.13.5 cross-built for wasm32-wasip1-threads (pthreads on, pymalloc on, no test
-# modules), statically linked with the deps stage and guest/support/weft_{init,interrupt}.c;
-# source patched with guest/patches/*.patch.
+# modules), statically linked with the deps stage and guest/support/weft_{init,interrupt,bridge}.c;
+# source patched with guest/patches/*.patch. Linked as a WASI reactor: the host calls
+# _initialize, then weft_main (`python <args>` as a process) or weft_session_start and the
+# bridge's weft_py_* exports (a long-lived interpreter driven from JS; support/weft_bridge.c).
 # Output ($WEFT_CACHE/cpython-<key>/):
 #   python.wasm            as linked (with DWARF), memory imported+exported+shared, max 2 GiB
 #   install/usr/local/     `make install DESTDIR=install` (stdlib, _sysconfigdata, headers, libpython)
@@ -24,7 +26,7 @@ shopt -s nullglob; PATCHES=("$GUEST_DIR"/patches/*.patch); shopt -u nullglob
 
 key=$(STAGE_EXTRA="$(basename "$SYSROOT") $(basename "$DEPS") $(basename "$NATIVE"); $(source_sha $PYSRC); $(clang-19 --version | head -1); $MAX_MEMORY" \
       stage_key cpython "$GUEST_DIR/cpython.sh" "$GUEST_DIR/support/weft_init.c" \
-        "$GUEST_DIR/support/weft_interrupt.c" "${PATCHES[@]}")
+        "$GUEST_DIR/support/weft_interrupt.c" "$GUEST_DIR/support/weft_bridge.c" "${PATCHES[@]}")
 out="$WEFT_CACHE/cpython-$key"
 # One builder per stage key: a concurrent caller waits here, then finds the stamp.
 if [ ! -f "$out/.complete" ]; then mkdir -p "$WEFT_CACHE"; exec 9>"$out.lock"; flock 9; fi
@@ -67,6 +69,8 @@ if [ ! -f "$out/.complete" ]; then
   # it exactly like a core object (the Makefile's CC and PY_CORE_CFLAGS, from this build dir).
   core_cc=$(printf 'weft-core-cc:\n\t@echo $(CC) $(PY_CORE_CFLAGS)\n' | make -s -f Makefile -f - weft-core-cc)
   run weft_interrupt $core_cc -c "$GUEST_DIR/support/weft_interrupt.c" -o "$out/build/weft_interrupt.o"
+  # The built-in module _weft (registered by a constructor) and the exports driving a session.
+  run weft_bridge $core_cc -c "$GUEST_DIR/support/weft_bridge.c" -o "$out/build/weft_bridge.o"
   # Upstream passes --max-memory=10485760 (< its own 20 MiB initial memory): override it, last
   # flag wins. Keep everything configure put into LDFLAGS_NODIST.
   base_ld=$(sed -n 's/^LDFLAGS_NODIST=[[:space:]]*//p' Makefile)
@@ -74,7 +78,9 @@ if [ ! -f "$out/.complete" ]; then
   LD_NODIST+=" -Wl,--export=weft_interrupt_word,--export=weft_main_wait"
   # Interruptible lock waits on the main thread (support/weft_interrupt.c).
   LD_NODIST+=" -Wl,--wrap=pthread_cond_wait,--wrap=pthread_cond_timedwait,--wrap=__timedwait_cp"
-  LD_NODIST+=" $out/build/weft_init.o $out/build/weft_interrupt.o"
+  # A reactor: the host keeps the interpreter alive between calls (no _start that exits).
+  LD_NODIST+=" -mexec-model=reactor"
+  LD_NODIST+=" $out/build/weft_init.o $out/build/weft_interrupt.o $out/build/weft_bridge.o"
   echo "$LD_NODIST" >"$out/link-flags.txt"
 
   log "cpython: make -j$JOBS"
@@ -96,6 +102,9 @@ if [ ! -f "$out/.complete" ]; then
   wasm-objdump -j Export -x python.wasm | grep -q -- '^ - global\[[0-9]*\] -> "weft_main_wait"$' \
     || die "cpython: weft_main_wait is not exported"
   grep -q ' __wrap___timedwait_cp$' "$out/logs/nm.txt" || die "cpython: the lock wait wrappers were not linked"
+  for e in _initialize weft_main weft_session_start weft_py_call weft_py_op weft_py_decref; do
+    wasm-objdump -j Export -x python.wasm | grep -q -- "-> \"$e\"$" || die "cpython: $e is not exported"
+  done
 
   log "cpython: make install"
   t0=$SECONDS

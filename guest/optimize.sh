@@ -39,7 +39,7 @@ if [ ! -f "$out/.complete" ]; then
   grep -qE '^ - memory\[0\] -> "memory"' "$out/objdump.txt" || die "optimize: memory not exported"
   grep -q '<- wasi\.thread-spawn' "$out/objdump.txt" || die "optimize: wasi.thread-spawn not imported"
   grep -qE -- '-> "wasi_thread_start"' "$out/objdump.txt" || die "optimize: wasi_thread_start not exported"
-  for e in malloc free _start; do
+  for e in malloc free _initialize weft_main weft_session_start weft_py_call weft_py_op; do
     grep -qE -- "-> \"$e\"" "$out/objdump.txt" || die "optimize: $e not exported"
   done
   # Host -> guest KeyboardInterrupt: an immutable i32 global holding the word's address.

@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
 import { Worker, isMainThread, workerData } from 'node:worker_threads';
-import { extractZip, readMemoryImportMin } from './wasi-node-util.mjs';
+import { extractZip, inertBridge, readMemoryImportMin, startReactor } from './wasi-node-util.mjs';
 
 process.removeAllListeners('warning'); // "WASI is an experimental feature"...
 const { WASI } = await import('node:wasi'); // ...is emitted on load: import it after that
@@ -107,7 +107,7 @@ shared.nextTid[0] = 1;
 const wasi = makeWasi(shared);
 const instance = await WebAssembly.instantiate(module, makeImports(shared, wasi));
 const t0 = performance.now();
-const code = wasi.start(instance);
+const code = startReactor(wasi, instance, shared.memory);
 console.error(`[smoke] exit ${code} after ${((performance.now() - t0) / 1000).toFixed(2)} s (memory min ${minPages} pages${threads ? `, ${shared.nextTid[0] - 1} threads spawned` : ''})`);
 fs.rmSync(tmp, { recursive: true, force: true });
 process.exit(code);
@@ -123,5 +123,5 @@ function makeImports(d, wasi) {
     new Worker(new URL(import.meta.url), { workerData: { ...d, tid, arg } });
     return tid;
   };
-  return { wasi_snapshot_preview1: wasi.wasiImport, wasi: { 'thread-spawn': spawn }, env: { memory: d.memory } };
+  return { wasi_snapshot_preview1: wasi.wasiImport, wasi: { 'thread-spawn': spawn }, env: { memory: d.memory }, ...inertBridge(d.module) };
 }

@@ -50,3 +50,17 @@ export function readMemoryImportMin(b) {
   }
   throw new Error('no memory import');
 }
+
+// python.wasm's bridge imports (weft_v1, support/weft_bridge.c) for harnesses without the Weft
+// runtime: each answers "failed" (-1), so `import js` raises instead of reaching a host.
+export function inertBridge(module) {
+  const fns = {};
+  for (const i of WebAssembly.Module.imports(module)) if (i.module === 'weft_v1') fns[i.name] = () => -1;
+  return { weft_v1: fns };
+}
+
+// Runs `python <args>` in a reactor python.wasm under node:wasi: start() wants a command's
+// _start, so hand it one that runs the constructors and then main (weft_main exits).
+export function startReactor(wasi, instance, memory) {
+  return wasi.start({ exports: { memory, _start: () => { instance.exports._initialize(); instance.exports.weft_main(); } } });
+}

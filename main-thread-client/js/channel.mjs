@@ -132,6 +132,7 @@ export class ChannelHost {
   #stdin = () => null;
   #mounts;
   #onError;
+  #beforeStdin;
   #bound = false; // the interrupt word is the running process's
   #running = false; // a process is running (started or about to)
   #interruptPending = false; // interrupt() came before the process's memory was known
@@ -139,12 +140,16 @@ export class ChannelHost {
   #mainWaitAddr = 0; // address of its weft_main_wait
   #announced = new Set(); // requests whose bell has arrived but that poll() has not given yet
   #held = new Map(); // seq -> request given by poll() before its bell
+  /** `page(callJson)` answers Request::Page (Python's weft.main): the client's PageBridge. */
+  page = null;
 
-  constructor(channel, { stdin, pageMounts = {}, onError = (e) => console.error(e) }) {
+  /** `beforeStdin()` is called when Python asks for stdin, before the stdin handler. */
+  constructor(channel, { stdin, pageMounts = {}, onError = (e) => console.error(e), beforeStdin = () => {} }) {
     this.#channel = channel;
     this.#stdin = stdinHandler(stdin);
     this.#mounts = pageMounts;
     this.#onError = onError;
+    this.#beforeStdin = beforeStdin;
   }
 
   static async create(base, options) {
@@ -194,6 +199,7 @@ export class ChannelHost {
     let reply;
     if (request.ReadStdin) {
       try {
+        this.#beforeStdin();
         reply = stdinReply(await this.#stdin());
       } catch (e) {
         reply = { Stdin: { Error: { message: String(e?.message ?? e) } } };
@@ -207,6 +213,13 @@ export class ChannelHost {
       } catch (e) {
         reply = fsErrorReply(typeof e?.code === 'string' ? e.code : 'EIO', String(e?.message ?? e));
       }
+    } else if (request.Page) {
+      try {
+        if (!this.page) throw new Error('this page has no handler for weft.main calls');
+        reply = { Page: { Ok: await this.page(request.Page.call) } };
+      } catch (e) {
+        reply = { Page: { Err: `${e?.name ?? 'Error'}: ${e?.message ?? e}` } };
+      }
     } else {
       reply = { Rejected: { message: `unknown request ${Object.keys(request)[0]}` } };
     }
@@ -215,7 +228,8 @@ export class ChannelHost {
     } catch (e) {
       // Too large or malformed: answer with an error so that Python does not wait forever.
       const message = String(e?.message ?? e);
-      this.#channel.reply(seq, request.Fs ? fsErrorReply('EFBIG', message) : { Stdin: { Error: { message } } });
+      this.#channel.reply(seq, request.Fs ? fsErrorReply('EFBIG', message)
+        : request.Page ? { Page: { Err: message } } : { Stdin: { Error: { message } } });
     }
   }
 

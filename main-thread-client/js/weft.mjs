@@ -6,8 +6,12 @@
 // sync-io channel in channel.mjs when the platform has SharedArrayBuffer.
 import { ChannelHost, NO_SHARED_MEMORY, PageDirectory, bytesOf, sharedMemoryAvailable } from './channel.mjs';
 import { THREAD_DEFAULTS, ThreadPool, threadOptions } from './threads.mjs';
+import { ProxyTable, PythonError, REF, WeftExit, isPyProxy } from './pyproxy.mjs';
+import { PageBridge } from './page-bridge.mjs';
+import { WeftFS } from './fs.mjs';
+import { outputSink } from './stdio.mjs';
 
-export { PageDirectory, NO_SHARED_MEMORY, THREAD_DEFAULTS };
+export { PageDirectory, NO_SHARED_MEMORY, THREAD_DEFAULTS, PythonError, WeftExit, isPyProxy };
 
 const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
 
@@ -20,21 +24,12 @@ export class WeftError extends Error {
   }
 }
 
-function defaultSink(fd) {
-  if (isNode) {
-    const stream = fd === 1 ? process.stdout : process.stderr;
-    return (bytes) => stream.write(bytes);
-  }
-  // Browsers: whole lines to the console.
-  const decoder = new TextDecoder();
-  let pending = '';
-  const log = fd === 1 ? console.log : console.error;
-  return (bytes) => {
-    pending += decoder.decode(bytes, { stream: true });
-    const lines = pending.split('\n');
-    pending = lines.pop();
-    for (const line of lines) log(line);
-  };
+/** An Error from a worker's reply; fs errors carry Node's fields (code, syscall, path, dest). */
+function replyError({ message, stack, code, syscall, path, dest }) {
+  const e = new Error(message);
+  if (stack) e.remoteStack = stack;
+  for (const [key, value] of Object.entries({ code, syscall, path, dest })) if (value !== undefined) e[key] = value;
+  return e;
 }
 
 async function spawnWorker(url) {
@@ -88,6 +83,11 @@ export class Weft {
   #pool = null; // ThreadPool, when SharedArrayBuffer is available and threads are on
   #memoryBytes = 0; // the last process's memory size when it ended
   #runtimeWorkers = 0; // workers of the runtime's parallel pool, once started
+  #session = null; // Promise: the session (runPython's interpreter), once asked for
+  #sessionExit = null; // its exit code once Python ended it
+  #proxies = new ProxyTable((op, fields, transfer) => this.#sessionRequest(op, fields, transfer));
+  #globals = null; // Promise<PyProxy> of __main__'s namespace
+  #page = new PageBridge({ onCallback: (id, args) => this.#worker?.post({ type: 'page-callback', id, args }) });
 
   constructor(options) {
     this.#options = options;
@@ -111,15 +111,18 @@ export class Weft {
     }
     const assets = new URL(o.assetsUrl ?? new URL('.', import.meta.url), isNode ? undefined : globalThis.location?.href);
     const base = assets.href.endsWith('/') ? assets : new URL(assets.href + '/');
-    this.stdout = o.stdout ?? defaultSink(1);
-    this.stderr = o.stderr ?? defaultSink(2);
+    this.#stdout = outputSink(1, o.stdout, 'stdout');
+    this.#stderr = outputSink(2, o.stderr, 'stderr');
     const pageMounts = o.pageMounts ?? {};
     if (sharedMemoryAvailable()) {
       this.#channel = await ChannelHost.create(base, {
         stdin: o.stdin,
         pageMounts,
-        onError: (e) => this.stderr(new TextEncoder().encode(`${e.message}\n`)),
+        onError: (e) => this.#stderr.write(new TextEncoder().encode(`${e.message}\n`)),
+        // A prompt (input("name? ")) is a partial line: show it before Python waits.
+        beforeStdin: () => this.#flushOutput(),
       });
+      this.#channel.page = (call) => this.#page.handle(call);
     } else if (Object.keys(pageMounts).length) {
       throw new WeftError(`page-owned mounts are unavailable: ${NO_SHARED_MEMORY}`);
     }
@@ -191,7 +194,7 @@ export class Weft {
 
   #onMessage(msg) {
     if (msg.type === 'output') {
-      (msg.fd === 2 ? this.stderr : this.stdout)(msg.data);
+      (msg.fd === 2 ? this.#stderr : this.#stdout).write(msg.data);
     } else if (msg.type === 'bell') {
       this.#channel?.onBell(msg.seq);
     } else if (msg.type === 'started') {
@@ -208,8 +211,12 @@ export class Weft {
     } else if (msg.type === 'reply') {
       const pending = this.#pending.get(msg.id);
       this.#pending.delete(msg.id);
-      if (msg.error) pending?.reject(Object.assign(new Error(msg.error.message), { remoteStack: msg.error.stack }));
+      if (msg.error) pending?.reject(remoteError(msg.error));
       else pending?.resolve(msg.value);
+    } else if (msg.type === 'session-ended') {
+      this.#sessionExit = msg.code;
+      this.#session = null;
+      this.#globals = null;
     } else if (msg.type === 'failed') {
       this.#fail(new WeftError(msg.error.message, { remoteStack: msg.error.stack }));
     }
@@ -222,6 +229,7 @@ export class Weft {
       if (this.#closed) return;
       if (ended) this.#worker.post({ type: 'release', handle: ended.handle, count: ended.references });
     }
+    this.#flushOutput();
     this.#pending.get(id)?.resolve(code);
     this.#pending.delete(id);
   }
@@ -229,6 +237,7 @@ export class Weft {
   #fail(err) {
     if (this.#closed) return;
     this.#failure ??= err;
+    this.#flushOutput();
     for (const { reject } of this.#pending.values()) reject(this.#failure);
     this.#pending.clear();
     // The worker's state is suspect after a trap: end it; a new Weft.start() gives a fresh one.
@@ -246,15 +255,124 @@ export class Weft {
     if (!Array.isArray(args) || args.some((a) => typeof a !== 'string')) {
       return Promise.reject(new TypeError('run(args): args must be an array of strings'));
     }
-    return this.#enqueue((id) => {
-      const merged = { ...defaultEnv(), ...(this.#options.env ?? {}), ...env };
-      // Read by the guest's start-up hook, which turns a failing stdin read into this message.
-      if (!this.#channel) merged.WEFT_NO_SYNC_IO = NO_SHARED_MEMORY;
-      const envList = Object.entries(merged).map(([k, v]) => `${k}=${v}`);
-      const ttyFlags = (tty ?? this.#options.tty ?? [false, false, false]).map((t) => (t ? 1 : 0));
-      this.#channel?.processStarting();
-      this.#worker.post({ type: 'run', id, args: ['/usr/local/bin/python3', ...args], env: envList, tty: ttyFlags });
+    if (this.#session) {
+      return Promise.reject(new WeftError('run() starts a fresh Python process, but this interpreter hosts a runPython session: use another interpreter (loadWeft) for runs'));
+    }
+    return this.#enqueue((id) => this.#startProcess('run', id, args, { env, tty }));
+  }
+
+  /** Posts the start of a process (a run, or the session) with the options' env and tty. */
+  #startProcess(type, id, args, { env = {}, tty } = {}) {
+    const merged = { ...defaultEnv(), ...(this.#options.env ?? {}), ...env };
+    // Read by the guest's start-up hook, which turns a failing stdin read into this message.
+    if (!this.#channel) merged.WEFT_NO_SYNC_IO = NO_SHARED_MEMORY;
+    const envList = Object.entries(merged).map(([k, v]) => `${k}=${v}`);
+    const ttyFlags = (tty ?? this.#ttyDefault()).map((t) => (t ? 1 : 0));
+    this.#channel?.processStarting();
+    this.#worker.post({ type, id, args: ['/usr/local/bin/python3', ...args], env: envList, tty: ttyFlags });
+  }
+
+  // ---- the session: runPython and Python objects ----
+
+  /** The session, started on first use (queued behind runs and unpacks). */
+  #ensureSession() {
+    if (this.#sessionExit !== null) {
+      return Promise.reject(new WeftExit(this.#sessionExit, `Python exited with code ${this.#sessionExit}: its objects are gone; start a new interpreter with loadWeft()`));
+    }
+    this.#session ??= this.#enqueue((id) => this.#startProcess('session', id, []));
+    return this.#session;
+  }
+
+  /** A session request (py-session.mjs), answered out of queue order once the session runs. */
+  async #sessionRequest(op, fields, transfer = []) {
+    this.#refuseDeadlock();
+    await this.#ensureSession();
+    if (this.#failure) throw this.#failure;
+    if (this.#closed) throw new WeftError('this interpreter is closed; start a new one with loadWeft()');
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      this.#worker.post({ ...fields, type: 'py', id, op }, transfer);
     });
+  }
+
+  /** While Python waits for a page function's promise (weft.main), the interpreter cannot take
+   *  requests: one made meanwhile, by that function say, would wait forever. */
+  #refuseDeadlock() {
+    if (this.#page.busy > 0) {
+      throw new WeftError('deadlock: Python is waiting synchronously (weft.main) for a page function to finish, so this interpreter cannot take requests until it does; do not wait for the interpreter inside a function that Python calls');
+    }
+  }
+
+  /**
+   * Runs Python source in the interpreter's session (started on first use: one long-lived
+   * interpreter, unlike run()) and resolves with the value of its last expression statement,
+   * as Pyodide's runPython: None/bool/int/float/str/bytes by value, other objects as PyProxies.
+   * Rejects with a PythonError (type, message with the traceback) if the code raises, or a
+   * WeftExit if it calls exit(). `globals`: a PyProxy of a dict to run in (default: __main__'s
+   * namespace); `filename` names the code in tracebacks (default "<exec>").
+   */
+  runPython(code, { globals, filename = '<exec>' } = {}) {
+    return this.#runCode('run', code, globals, filename);
+  }
+
+  /**
+   * As runPython, with top-level `await` allowed: the code runs as a task on the worker's
+   * event loop (weft.WebLoop), where it can await asyncio and JS promises; resolves when it
+   * completes.
+   */
+  runPythonAsync(code, { globals, filename = '<exec>' } = {}) {
+    return this.#runCode('runAsync', code, globals, filename);
+  }
+
+  #runCode(op, code, globals, filename) {
+    if (typeof code !== 'string') return Promise.reject(new TypeError(`${op === 'run' ? 'runPython' : 'runPythonAsync'}(code): code must be a string, not ${code === null ? 'null' : typeof code}`));
+    if (globals !== undefined && !isPyProxy(globals)) return Promise.reject(new TypeError('globals must be a PyProxy of a dict (e.g. from runPython("{}"))'));
+    let target;
+    try {
+      target = globals && this.#proxies.encode(globals)[REF];
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.#proxies.send(op, { code, filename: String(filename), globals: target });
+  }
+
+  /**
+   * `__main__`'s namespace (the session's globals) as a PyProxy-like object whose methods
+   * (get, set, has, delete, toJs, ...) return Promises, as Pyodide's `pyodide.globals`.
+   */
+  get globals() {
+    const namespace = () => {
+      this.#globals ??= this.#proxies.send('globals', { name: '__main__' }).then((p) => this.#proxies.pin(p));
+      return this.#globals;
+    };
+    return new Proxy({}, {
+      get: (_, prop) => (typeof prop === 'symbol' || prop === 'then' ? undefined
+        : (...args) => namespace().then((ns) => ns[prop](...args))),
+    });
+  }
+
+  /** Imports a Python module in the session and resolves with it as a PyProxy (Pyodide's
+   *  pyimport). */
+  pyimport(name) {
+    if (typeof name !== 'string' || !name) return Promise.reject(new TypeError('pyimport(name): name must be a module name'));
+    return this.#proxies.send('import', { name });
+  }
+
+  /** Converts a JS value in depth (arrays to lists, objects and Maps to dicts, Sets to sets)
+   *  and resolves with the Python object as a PyProxy (Pyodide's toPy). */
+  toPy(value) {
+    try {
+      return this.#proxies.send('toPy', { value: this.#proxies.encode(value) });
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** Runs `fn(scope)`; PyProxies received meanwhile are destroyed when it settles, except those
+   *  passed to `scope.keep(proxy)`. Resolves with what `fn` resolves with. */
+  withScope(fn) {
+    return this.#proxies.withScope(fn);
   }
 
   /**
@@ -284,10 +402,56 @@ export class Weft {
   }
 
   /**
+   * The interpreter's file systems as Python sees them (Pyodide's `FS`, async): readFile,
+   * writeFile, mkdir, readdir, stat, lstat, exists, unlink, rmdir, rename. Queued with runs.
+   * See fs.mjs and weft.d.ts.
+   */
+  fs = new WeftFS((op, args, transfer = []) =>
+    this.#enqueue((id) => this.#worker.post({ type: 'fs', id, op, args }, transfer)));
+
+  #stdout; // sinks from stdio.mjs: {write(bytes), flush(), isatty}
+  #stderr;
+
+  /**
+   * Sets where Python's stdout goes, in Pyodide's shapes: `{batched(line)}`, `{raw(byte)}`,
+   * `{write(bytes) -> count}`, each with an optional `isatty`; or a function receiving the
+   * bytes; nothing restores the default. A partial line of the old handler is flushed to it.
+   */
+  setStdout(handler) {
+    const sink = outputSink(1, handler, 'setStdout');
+    this.#stdout.flush();
+    this.#stdout = sink;
+  }
+
+  /** As setStdout, for stderr. */
+  setStderr(handler) {
+    const sink = outputSink(2, handler, 'setStderr');
+    this.#stderr.flush();
+    this.#stderr = sink;
+  }
+
+  /** Hands a held partial line to `batched` handlers: at the end of a run, before a stdin wait. */
+  #flushOutput() {
+    this.#stdout?.flush();
+    this.#stderr?.flush();
+  }
+
+  /** [stdin, stdout, stderr] are terminals: the `tty` start option, unless a handler says. */
+  #ttyDefault() {
+    const [stdin = false, stdout = false, stderr = false] = this.#options.tty ?? [];
+    return [stdin, this.#stdout.isatty ?? stdout, this.#stderr.isatty ?? stderr];
+  }
+
+  /**
    * Queues a request to the worker, one at a time: `send(id)` posts it once the previous ones
    * are done, and the answer for `id` settles the returned promise.
    */
   #enqueue(send) {
+    try {
+      this.#refuseDeadlock();
+    } catch (e) {
+      return Promise.reject(e);
+    }
     const job = this.#queue.then(() => {
       if (this.#failure) throw this.#failure;
       if (this.#closed) throw new WeftError('this interpreter is closed; start a new one with Weft.start()');
@@ -361,6 +525,18 @@ export class Weft {
     this.#fail(new WeftError('the interpreter was closed'));
     this.#closed = true;
   }
+}
+
+/** An error the worker sent back, as the JS error it stands for. */
+function remoteError(e) {
+  if (e.type !== undefined) return new PythonError(e);
+  if (e.name === 'WeftExit') return new WeftExit(e.code, e.message);
+  return replyError(e);
+}
+
+/** Starts an interpreter: `Weft.start(options)` in Pyodide's words (`loadPyodide`). */
+export function loadWeft(options) {
+  return Weft.start(options);
 }
 
 function defaultEnv() {

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 /// Version of the message types in this file. Bump it whenever a type below changes shape
 /// (a new variant, a new field, a reordering): postcard is not self-describing, so an old peer
 /// would otherwise misread the new layout silently.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// A synchronous request from the worker (the Python side) to the main thread.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,6 +43,11 @@ pub enum Request {
         mount: String,
         op: FsRequest,
     },
+    /// An operation on the page's JS objects for Python's `weft.main` proxy (read a property,
+    /// call a function, ...). The call is JSON text that only the two JS ends read
+    /// (main-thread-client/js/page-bridge.mjs, guest/support/site/weft.py): what a page object
+    /// is, and how handles name them, is theirs; the channel only carries it synchronously.
+    Page { call: String },
 }
 
 /// File operations on a page-owned mount.
@@ -100,6 +105,8 @@ pub enum Reply {
     Stdin(StdinReply),
     /// Answer to [`Request::Fs`].
     Fs(Result<FsReply, FsError>),
+    /// Answer to [`Request::Page`]: the result as JSON text, or the JS error's description.
+    Page(Result<String, String>),
     /// The main side could not take the request at all (it did not decode, it was too large):
     /// [`crate::ChannelWorker::request`] turns this into [`crate::ChannelError::Rejected`].
     Rejected { message: String },
@@ -374,6 +381,16 @@ mod tests {
             ),
             (Request::ReadStdin { max: 1 }, Reply::Stdin(StdinReply::Eof)),
             (
+                Request::Page {
+                    call: r#"{"op":"get","target":0,"name":"título ✓"}"#.into(),
+                },
+                Reply::Page(Ok(r#"{"$ref":3}"#.into())),
+            ),
+            (
+                Request::Page { call: "{}".into() },
+                Reply::Page(Err("TypeError: x is not a function".into())),
+            ),
+            (
                 Request::ReadStdin { max: 0 },
                 Reply::Stdin(StdinReply::Error {
                     message: "handler threw".into(),
@@ -470,12 +487,13 @@ mod tests {
     #[test]
     fn other_version_is_a_version_error() {
         let mut bytes = encode_reply(&Reply::Stdin(StdinReply::Eof)).unwrap();
-        bytes[0] = 2;
+        let other = PROTOCOL_VERSION as u8 + 1;
+        bytes[0] = other;
         assert_eq!(
             decode_reply(&bytes),
             Err(ProtocolError::VersionMismatch {
                 ours: PROTOCOL_VERSION,
-                theirs: 2
+                theirs: other.into()
             })
         );
         // Whatever follows the tag: a future version's body need not parse as ours.
@@ -498,11 +516,11 @@ mod tests {
             Err(ProtocolError::Malformed(_))
         ));
         assert!(matches!(
-            decode_request(&[1]),
+            decode_request(&[PROTOCOL_VERSION as u8]),
             Err(ProtocolError::Malformed(_))
         ));
         assert!(matches!(
-            decode_request(&[1, 200]),
+            decode_request(&[PROTOCOL_VERSION as u8, 200]),
             Err(ProtocolError::Malformed(_))
         ));
         let mut bytes = encode_request(&Request::ReadStdin { max: 5 }).unwrap();
@@ -513,7 +531,7 @@ mod tests {
         ));
         // A length prefix far beyond the input must fail cleanly, not allocate or panic.
         assert!(matches!(
-            decode_reply(&[1, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f]),
+            decode_reply(&[PROTOCOL_VERSION as u8, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f]),
             Err(ProtocolError::Malformed(_))
         ));
         // Every truncation of a valid message fails cleanly.

@@ -13,9 +13,12 @@
 //                             runtimeThreads, progress, packages}
 //                            {type:'run', id, args, env, tty}  {type:'release', handle, count}
 //                            {type:'unpack', id, bytes, extractDir}
+//                            {type:'session', id, args, env, tty}  {type:'py', id, op, ...}
+//                            {type:'page-callback', id, args}
 //                            {type:'thread-init', slot, runtime, python, pool, channel,
 //                             hostMounts, spawnTimeoutMs}
 //                            {type:'process', epoch, memory, handle}
+//                            {type:'fs', id, op, args} (weft.fs; see FS_OPS)
 // Messages to the client:    {type:'ready', runtime, python}  {type:'output', fd, data}
 //                            {type:'exit', id, code, memoryBytes}  {type:'bell', seq}  {type:'grow'}
 //                            {type:'started', id, memory, interruptAddr, mainWaitAddr, handle}
@@ -24,11 +27,14 @@
 //                            {type:'reply', id, value} | {type:'reply', id, error}
 //                            {type:'runtime-workers', count}
 //                            {type:'progress', phase:'fetch'|'compile', loaded, total, asset?}
+//                            {type:'session-ended', code}
 // `channel` is the sync-io SharedArrayBuffer (absent where the page has none); 'bell' says the
 // channel changed (seq 0) or request `seq` is complete, after every output message posted
 // before it. `pool` is {buffer, spawnTimeoutMs}: the thread-pool table; 'grow' asks the client
 // for more pool workers (a spawn is waiting). 'ended' says a pool worker let go of a process.
 // 'progress' is sent only when the client asked for it (init's `progress`), before 'ready'.
+// 'session' starts the long-lived interpreter that 'py' requests (py-session.mjs) talk to; it
+// stays until Python exits ('session-ended', then 'exit' for its id) or the worker ends.
 const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof self === 'undefined';
 
 // Browsers drop messages that arrive before a listener exists, so attach synchronously and
@@ -57,9 +63,12 @@ async function importRuntime() {
     delete globalThis.self;
   }
 }
+import { Bridge, PythonError } from './bridge.mjs';
+import { Session } from './py-session.mjs';
+
 const {
   default: init, Runtime, Process, PoolSlot, memoryImport, last_panic, attachPool, runtimeShare,
-  setOutput, registerHostDir, attachThreadChannel, initThreadPool, poolServe,
+  setOutput, registerHostDir, attachThreadChannel, initThreadPool, poolServe, pageCall,
 } = await importRuntime();
 
 function describe(err) {
@@ -289,7 +298,8 @@ async function setup({ assetsUrl, hostMounts = {}, channel, pageMounts = [], poo
     const known =
       (imp.module === 'wasi_snapshot_preview1' && provided.has(imp.name)) ||
       (imp.module === 'env' && imp.name === 'memory') ||
-      (imp.module === 'wasi' && imp.name === 'thread-spawn');
+      (imp.module === 'wasi' && imp.name === 'thread-spawn') ||
+      (imp.module === 'weft_v1' && Object.hasOwn(BRIDGE_IMPORTS, imp.name));
     if (!known) throw new Error(`${interpreter} imports ${imp.module}.${imp.name}, which this runtime does not provide`);
   }
   runtime = new Runtime(stdlib, (fd, data) => post({ type: 'output', fd, data }, [data.buffer]), packageBundles);
@@ -318,15 +328,24 @@ function checkThreadExports(module) {
   }
 }
 
-// The instance of python.wasm for one thread of `proc` (the main thread or a pool thread).
-function instantiate(proc, memory) {
+// The names of the bridge's imports (the same for every Bridge).
+const BRIDGE_IMPORTS = new Bridge().imports();
+// Pool threads have no JS objects (the bridge refuses them before any host call): inert imports.
+const NO_BRIDGE = Object.fromEntries(Object.keys(BRIDGE_IMPORTS).map((name) => [name, () => -1]));
+
+// The instance of python.wasm for one thread of `proc` (the main thread or a pool thread);
+// `bridge` (main thread only) answers its weft_v1 imports.
+function instantiate(proc, memory, bridge) {
   const wasi = {};
   for (const name of Process.syscallNames()) wasi[name] = proc[name].bind(proc);
-  return new WebAssembly.Instance(pythonModule, {
+  const instance = new WebAssembly.Instance(pythonModule, {
     wasi_snapshot_preview1: wasi,
     env: { memory },
     wasi: { 'thread-spawn': (startArg) => proc.threadSpawn(startArg) },
+    weft_v1: bridge ? bridge.imports() : NO_BRIDGE,
   });
+  bridge?.attach(instance, memory);
+  return instance;
 }
 
 // Why an instance stopped, for the client: exits are not errors here (the caller decides).
@@ -338,33 +357,156 @@ function failure(e) {
   return err;
 }
 
-function runProcess({ id, args, env, tty }) {
+// A process of python.wasm in this worker: its memory and main-thread instance, announced to the
+// client (and the pool) as `id`. `bridge` answers the guest's JS calls.
+function startProcess({ id, args, env, tty }, bridge) {
   const proc = runtime.process(args, env, Uint8Array.from(tty || [0, 0, 0]));
   const [initial, maximum] = memoryLimits;
   const memory = new WebAssembly.Memory({ initial, maximum, shared: true });
   proc.bindMemory(memory);
+  let instance;
   try {
-    const instance = instantiate(proc, memory);
-    if (hasChannel) {
-      // CPython polls this word; the client sets it (interrupt()) in the same memory, and
-      // wakes the main thread's lock wait whose address it reads at mainWaitAddr.
-      const interruptAddr = instance.exports.weft_interrupt_word.value;
-      const mainWaitAddr = instance.exports.weft_main_wait?.value ?? 0;
-      proc.bindInterrupt(interruptAddr);
-      if (hasPool) poolServe(id);
-      // One reference for the pool workers; the client releases it when they are done.
-      post({ type: 'started', id, memory: memory.buffer, wasmMemory: memory, interruptAddr, mainWaitAddr, handle: hasPool ? proc.share() : 0 });
-    }
-    instance.exports._start();
-    return 0;
+    instance = instantiate(proc, memory, bridge);
   } catch (e) {
-    if (e && e.name === 'WasiExit') return e.code;
-    const err = failure(e);
-    throw Object.assign(new Error(err.message), { name: err.name, stack: err.stack });
-  } finally {
-    lastMemoryBytes = memory.buffer.byteLength;
     proc.free();
+    throw e;
   }
+  if (hasChannel) {
+    // CPython polls this word; the client sets it (interrupt()) in the same memory, and
+    // wakes the main thread's lock wait whose address it reads at mainWaitAddr.
+    const interruptAddr = instance.exports.weft_interrupt_word.value;
+    const mainWaitAddr = instance.exports.weft_main_wait?.value ?? 0;
+    proc.bindInterrupt(interruptAddr);
+    if (hasPool) poolServe(id);
+    // One reference for the pool workers; the client releases it when they are done.
+    post({ type: 'started', id, memory: memory.buffer, wasmMemory: memory, interruptAddr, mainWaitAddr, handle: hasPool ? proc.share() : 0 });
+  }
+  return { id, proc, memory, instance };
+}
+
+/** Ends process `p`: its runtime state is freed; the client hears 'exit'. */
+function endProcess(p, code) {
+  lastMemoryBytes = p.memory.buffer.byteLength;
+  p.proc.free();
+  post({ type: 'exit', id: p.id, code, memoryBytes: lastMemoryBytes });
+}
+
+/** The exit code if `e` is Python ending its process, else undefined. */
+const exitCode = (e) => (e && e.name === 'WasiExit' ? e.code : undefined);
+
+// Why a process must stop, as an Error for the client (a trap, a runtime panic).
+function fatal(e) {
+  const err = failure(e);
+  return Object.assign(new Error(err.message), { name: err.name, stack: err.stack });
+}
+
+/** The bridge of a new process: weft.main reaches the page only through the channel. */
+function newBridge() {
+  return new Bridge({ onUncaught: (e) => reportUncaught(e), pageCall: hasChannel ? pageCall : null });
+}
+
+function runProcess(msg) {
+  const bridge = newBridge();
+  const p = startProcess(msg, bridge);
+  let code = 0;
+  try {
+    p.instance.exports._initialize();
+    p.instance.exports.weft_main();
+  } catch (e) {
+    code = exitCode(e);
+    if (code === undefined) {
+      lastMemoryBytes = p.memory.buffer.byteLength;
+      p.proc.free();
+      throw fatal(e);
+    }
+  }
+  endProcess(p, code);
+}
+
+// ---- the session ----
+
+let session = null; // {process, session: Session, bridge}
+
+/** A Python exception no caller catches (raised in a callback a JS timer or event ran). */
+function reportUncaught(e) {
+  if (exitCode(e) !== undefined && session) {
+    sessionEnded(exitCode(e));
+  } else if (e instanceof PythonError) {
+    const text = new TextEncoder().encode(`${e.traceback || `${e.type}: ${e.pyMessage}`}`);
+    post({ type: 'output', fd: 2, data: text }, [text.buffer]);
+  } else if (e instanceof WebAssembly.RuntimeError || exitCode(e) !== undefined) {
+    dead = true;
+    post({ type: 'failed', error: failure(e) });
+  } else {
+    const text = new TextEncoder().encode(`weft: an uncaught error in the worker: ${e?.stack || e}\n`);
+    post({ type: 'output', fd: 2, data: text }, [text.buffer]);
+  }
+}
+
+let lastSessionExit = null; // the exit code of the session that ended last
+
+const sessionExitError = (code) => ({ name: 'WeftExit', message: `Python exited with code ${code}`, stack: '', code });
+
+function sessionEnded(code) {
+  const s = session;
+  session = null;
+  lastSessionExit = code;
+  post({ type: 'session-ended', code });
+  endProcess(s.process, code);
+}
+
+function startSession(msg) {
+  if (session) throw new Error('a session is already running in this interpreter');
+  const bridge = newBridge();
+  const p = startProcess(msg, bridge);
+  const s = new Session(bridge, p.instance);
+  session = { process: p, session: s, bridge };
+  try {
+    s.start();
+  } catch (e) {
+    session = null;
+    const code = exitCode(e);
+    if (code === undefined && !(e instanceof PythonError)) {
+      lastMemoryBytes = p.memory.buffer.byteLength;
+      p.proc.free();
+      throw fatal(e);
+    }
+    endProcess(p, code ?? 1);
+    throw e instanceof PythonError ? e : new Error(`Python exited with code ${code} while starting`);
+  }
+}
+
+/** One 'py' request: the reply, or the session's end if Python exited meanwhile. */
+async function sessionRequest(msg) {
+  if (!session) {
+    const error = lastSessionExit === null ? describe(new Error('no Python session is running')) : sessionExitError(lastSessionExit);
+    post({ type: 'reply', id: msg.id, error });
+    return;
+  }
+  const current = session;
+  try {
+    const [value, transfer] = await current.session.handle(msg);
+    post({ type: 'reply', id: msg.id, value }, transfer);
+  } catch (e) {
+    const code = exitCode(e);
+    if (code !== undefined) {
+      // The end first: the client must know it before the caller's continuation runs.
+      if (session === current) sessionEnded(code);
+      post({ type: 'reply', id: msg.id, error: sessionExitError(code) });
+    } else if (e instanceof WebAssembly.RuntimeError || last_panic()) {
+      dead = true;
+      post({ type: 'failed', error: failure(e) });
+    } else {
+      post({ type: 'reply', id: msg.id, error: describeError(e) });
+    }
+  }
+}
+
+/** An error for the client, with what a PythonError carries. */
+function describeError(e) {
+  const d = describe(e);
+  if (e instanceof PythonError) Object.assign(d, { type: e.type, pyMessage: e.pyMessage, traceback: e.traceback });
+  return d;
 }
 
 // The runtime's rayon pool, started on first use: its workers cost memory and start-up time that
@@ -404,6 +546,43 @@ async function unpack({ bytes, extractDir }) {
   return runtime.unpackArchive(bytes, extractDir, await startParallel());
 }
 
+// weft.fs: one Runtime method per operation (worker-runtime/src/web/fs.rs), answered with a
+// 'reply'; a failure is an Error with Node's fields (code, syscall, path, dest).
+const FS_OPS = {
+  readFile: ({ path }) => runtime.fsReadFile(path),
+  writeFile: ({ path, data }) => runtime.fsWriteFile(path, data),
+  mkdir: ({ path, recursive }) => runtime.fsMkdir(path, recursive),
+  readdir: ({ path }) => runtime.fsReaddir(path),
+  stat: ({ path }) => runtime.fsStat(path, true),
+  lstat: ({ path }) => runtime.fsStat(path, false),
+  exists: ({ path }) => runtime.fsExists(path),
+  unlink: ({ path }) => runtime.fsUnlink(path),
+  rmdir: ({ path }) => runtime.fsRmdir(path),
+  rename: ({ path, dest }) => runtime.fsRename(path, dest),
+};
+
+function fsRequest({ id, op, args }) {
+  if (!ready || dead) {
+    post({ type: 'reply', id, error: describe(new Error('the interpreter is not running; start a new one')) });
+    return;
+  }
+  try {
+    if (!Object.hasOwn(FS_OPS, op)) throw new Error(`unknown fs operation ${JSON.stringify(op)}`);
+    const value = FS_OPS[op](args);
+    // readFile's bytes are a fresh copy out of the runtime's memory: hand them over.
+    post({ type: 'reply', id, value }, value instanceof Uint8Array ? [value.buffer] : []);
+  } catch (e) {
+    if (e instanceof WebAssembly.RuntimeError) {
+      // The runtime trapped (a panic, out of memory): its state is suspect, as after a run's trap.
+      dead = true;
+      post({ type: 'failed', error: failure(e) });
+      return;
+    }
+    const { message, code, syscall, path, dest } = e;
+    post({ type: 'reply', id, error: code ? { message, code, syscall, path, dest } : describe(e) });
+  }
+}
+
 // ---- pool worker ----
 
 let slotIndex;
@@ -430,7 +609,7 @@ async function serveProcess({ epoch, memory, handle }) {
   const proc = Process.forThread(handle, slotIndex);
   try {
     proc.bindMemory(memory);
-    const instance = instantiate(proc, memory);
+    const instance = instantiate(proc, memory, null);
     if (!slot.ready(epoch)) return;
     for (;;) {
       const [kind, a, b] = slot.nextWork();
@@ -463,6 +642,21 @@ async function serveProcess({ epoch, memory, handle }) {
     post({ type: 'ended', epoch });
   }
 }
+// A JS promise rejected with nobody to hear it (say, one Python created and never awaited) must
+// not end the worker, as Node does by default: it is reported on stderr, as a browser console
+// would show it.
+function unhandledRejection(reason) {
+  const text = new TextEncoder().encode(`weft: a JS promise in the worker was rejected and nothing handled it: ${reason?.stack || reason}\n`);
+  post({ type: 'output', fd: 2, data: text }, [text.buffer]);
+}
+if (isNode) process.on('unhandledRejection', unhandledRejection);
+else {
+  self.addEventListener('unhandledrejection', (e) => {
+    e.preventDefault();
+    unhandledRejection(e.reason);
+  });
+}
+
 let ready = false;
 deliver = async (msg) => {
   if (msg.type === 'init') {
@@ -494,6 +688,16 @@ deliver = async (msg) => {
     } catch (e) {
       post({ type: 'reply', id: msg.id, error: describe(e) });
     }
+  } else if (msg.type === 'page-callback') {
+    // A page event for a Python handler (weft.main): run it now, if its session still lives.
+    if (!session || dead) return;
+    try {
+      session.bridge.pyOp(null, 'page_callback', [msg.id, msg.args]);
+    } catch (e) {
+      reportUncaught(e);
+    }
+  } else if (msg.type === 'fs') {
+    fsRequest(msg);
   } else if (msg.type === 'release') {
     Process.releaseShared(msg.handle, msg.count);
   } else if (msg.type === 'run') {
@@ -502,12 +706,30 @@ deliver = async (msg) => {
       return;
     }
     try {
-      const code = runProcess(msg);
-      post({ type: 'exit', id: msg.id, code, memoryBytes: lastMemoryBytes });
+      runProcess(msg);
     } catch (e) {
       dead = true;
       post({ type: 'failed', id: msg.id, error: describe(e) });
     }
+  } else if (msg.type === 'session') {
+    if (!ready || dead) {
+      post({ type: 'reply', id: msg.id, error: describe(new Error('the interpreter is not running; start a new one')) });
+      return;
+    }
+    try {
+      startSession(msg);
+      post({ type: 'reply', id: msg.id, value: true });
+    } catch (e) {
+      if (!(e instanceof PythonError) && exitCode(e) === undefined && !/exited with code/.test(e.message)) dead = true;
+      post({ type: 'reply', id: msg.id, error: describeError(e) });
+      if (dead) post({ type: 'failed', error: describe(e) });
+    }
+  } else if (msg.type === 'py') {
+    if (dead) {
+      post({ type: 'reply', id: msg.id, error: describe(new Error('the interpreter is not running; start a new one')) });
+      return;
+    }
+    sessionRequest(msg);
   }
 };
 for (const msg of inbox.splice(0)) deliver(msg);

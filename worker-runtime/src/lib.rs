@@ -32,6 +32,7 @@ pub mod archive;
 pub mod clock;
 pub mod errno;
 pub mod fd;
+pub mod fs_ops;
 pub mod memory;
 pub mod preview1;
 pub mod vfs;

@@ -76,6 +76,8 @@ pub fn bench(p: &Paths, o: &Options) -> Result {
     let archive_chromium = driver(p, &env, &ARCHIVE, "chromium");
     let numpy_node = driver(p, &env, &NUMPY, "node");
     let numpy_chromium = driver(p, &env, &NUMPY, "chromium");
+    let bridge_node = driver(p, &env, &BRIDGE, "node");
+    let bridge_chromium = driver(p, &env, &BRIDGE, "chromium");
 
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
@@ -125,6 +127,7 @@ pub fn bench(p: &Paths, o: &Options) -> Result {
     md.push_str(&threads_section(&threads_node, &threads_chromium));
     md.push_str(&archive_section(&archive_node, &archive_chromium));
     md.push_str(&numpy_section(&numpy_node, &numpy_chromium));
+    md.push_str(&bridge_section(&bridge_node, &bridge_chromium));
     let as_json = |r: &Result<Value>| match r {
         Ok(v) => v.clone(),
         Err(e) => json!({ "error": e }),
@@ -136,6 +139,7 @@ pub fn bench(p: &Paths, o: &Options) -> Result {
         "sync_io": {"node": as_json(&sync_node), "chromium": as_json(&sync_chromium)},
         "threads": {"node": as_json(&threads_node), "chromium": as_json(&threads_chromium)},
         "archive": {"node": as_json(&archive_node), "chromium": as_json(&archive_chromium)},
+        "bridge": {"node": as_json(&bridge_node), "chromium": as_json(&bridge_chromium)},
         "numpy": {"node": as_json(&numpy_node), "chromium": as_json(&numpy_chromium)},
     });
     if o.update_readme {
@@ -457,6 +461,13 @@ const NUMPY: Driver = Driver {
     script: "numpy.mjs",
     tag: "WEFT-NUMPY-RESULT ",
     timeout: Duration::from_secs(600),
+};
+
+const BRIDGE: Driver = Driver {
+    name: "bridge",
+    script: "bridge.mjs",
+    tag: "WEFT-BRIDGE-RESULT ",
+    timeout: Duration::from_secs(240),
 };
 
 const ARCHIVE: Driver = Driver {
@@ -1029,6 +1040,78 @@ decompresses {startup_files} files from it ({startup_kb} KB), too little to shar
                 .and_then(|v| num(v, &["startup_from_bundle", "bytes"])))
             .map(|b| format!("{:.0}", b / 1000.0))
             .unwrap_or_else(|| "?".into()),
+    ));
+    md
+}
+
+/// The report's Python <-> JS bridge section (issue 5), Node and Chromium columns.
+fn bridge_section(node: &Result<Value>, chromium: &Result<Value>) -> String {
+    let count = |path: &[&str]| count(node, chromium, path);
+    let us = |key: &'static str| -> Cell {
+        Box::new(move |v| {
+            Some(format!(
+                "{:.1} µs ({:.1}-{:.1})",
+                num(v, &[key, "median"])?,
+                num(v, &[key, "min"])?,
+                num(v, &[key, "max"])?
+            ))
+        })
+    };
+    let ms = |key: &'static str| -> Cell {
+        Box::new(move |v| {
+            Some(format!(
+                "{} ({}-{})",
+                fmt_ms(num(v, &[key, "median"])?),
+                fmt_ms(num(v, &[key, "min"])?),
+                fmt_ms(num(v, &[key, "max"])?)
+            ))
+        })
+    };
+    let rows: Vec<(String, &str, Cell)> = vec![
+        (
+            "`runPython('1')` from the main thread, round trip".into(),
+            "",
+            us("run_python_us"),
+        ),
+        (
+            "calling a Python function's PyProxy from the main thread".into(),
+            "",
+            us("proxy_call_us"),
+        ),
+        (
+            "Python -> JS call in the worker (`f()`, f a JS function)".into(),
+            "Pyodide: 3.3-5.8 µs",
+            us("py_to_js_us"),
+        ),
+        (
+            "JS -> Python call in the worker (a PyProxy of a lambda)".into(),
+            "Pyodide: 0.8-1.0 µs",
+            us("js_to_py_us"),
+        ),
+        (
+            "10 MiB buffer main -> Python (`f(uint8Array)`, then `.to_bytes()`)".into(),
+            "",
+            ms("buffer_to_python_ms"),
+        ),
+        (
+            "10 MiB `bytes` Python -> main (`runPython('big')`)".into(),
+            "",
+            ms("buffer_from_python_ms"),
+        ),
+    ];
+    let mut md = figures_table("Python <-> JS bridge", &rows, node, chromium);
+    md.push_str(&format!(
+        "\nHow these are measured (bench/bridge-core.mjs, the same code in both columns; \
+bench/bridge.mjs drives it). One interpreter. Round trips: `performance.now()` around each awaited \
+call on the client, {runs} calls after 20 warm-up calls, median (min-max). In-worker calls: \
+{calls} calls in a Python loop timed with `time.perf_counter_ns()`, {reps} times; the figure is \
+per call. The Pyodide figures are the issue's (same-thread calls, its own measurement). Buffers: \
+the main thread's Uint8Array is structured-cloned to the worker, then copied into Python by \
+`to_bytes()`; `bytes` become a Uint8Array in the worker (one copy out of wasm memory) and are \
+transferred, not copied, to the main thread.\n",
+        runs = count(&["run_python_us", "n"]),
+        calls = count(&["calls"]),
+        reps = count(&["py_to_js_us", "n"]),
     ));
     md
 }

@@ -85,6 +85,32 @@ impl std::fmt::Display for FsError {
     }
 }
 
+impl FsError {
+    /// The POSIX name of the error (`"ENOENT"`, ...), as Node's `error.code` gives it, for errors
+    /// reported to JS outside a syscall (see `fs_ops`).
+    pub fn code(self) -> &'static str {
+        match self {
+            FsError::NotFound => "ENOENT",
+            FsError::AlreadyExists => "EEXIST",
+            FsError::NotADirectory => "ENOTDIR",
+            FsError::IsADirectory => "EISDIR",
+            FsError::DirectoryNotEmpty => "ENOTEMPTY",
+            FsError::ReadOnly => "EROFS",
+            FsError::PermissionDenied => "EACCES",
+            FsError::InvalidInput => "EINVAL",
+            FsError::NameTooLong => "ENAMETOOLONG",
+            FsError::Loop => "ELOOP",
+            FsError::CrossDevice => "EXDEV",
+            FsError::Unsupported => "ENOTSUP",
+            FsError::Busy => "EBUSY",
+            FsError::NoSpace => "ENOSPC",
+            FsError::FileTooLarge => "EFBIG",
+            FsError::Interrupted => "EINTR",
+            FsError::Io => "EIO",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileKind {
     File,

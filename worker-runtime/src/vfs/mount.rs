@@ -498,7 +498,11 @@ impl Vfs {
             truncate: true,
             ..Default::default()
         };
-        r.fs.open(&r.rel, opts)?.replace(data.into())
+        let file = r.fs.open(&r.rel, opts)?;
+        file.replace(data.into())?;
+        // Where closing writes the content back (a page-owned file), its failure is this
+        // write's failure.
+        file.close()
     }
 }
 

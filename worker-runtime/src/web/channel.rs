@@ -119,6 +119,20 @@ pub fn read_stdin(max: usize) -> Result<Vec<u8>, (Errno, Option<String>)> {
     }
 }
 
+/// One call on the page's JS objects (Python's `weft.main`): the JSON result, or an error text.
+/// `Err` starts with "interrupted" when the interrupt word ended the wait.
+pub fn page_call(call: String) -> Result<String, String> {
+    let channel = current().ok_or_else(|| {
+        "the page cannot be reached: there is no sync-io channel (SharedArrayBuffer is unavailable)".to_owned()
+    })?;
+    match channel.request(&Request::Page { call }) {
+        Ok(Reply::Page(result)) => result,
+        Ok(other) => Err(format!("unexpected answer to a page call: {other:?}")),
+        Err(ChannelError::Interrupted) => Err("interrupted".to_owned()),
+        Err(other) => Err(other.to_string()),
+    }
+}
+
 /// A page-owned mount: requests carry the mount point so one page handler serves several.
 pub struct ChannelTransport {
     pub mount: String,

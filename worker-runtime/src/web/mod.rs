@@ -8,6 +8,7 @@
 //! workers instantiates this module over the same memory and stays in rayon's loop.
 
 mod channel;
+mod fs;
 mod host_fs;
 mod pool;
 
@@ -331,6 +332,15 @@ pub fn runtime_share() -> js_sys::Array {
 #[wasm_bindgen(js_name = setOutput)]
 pub fn set_output(on_output: js_sys::Function) {
     OUTPUT.with(|o| *o.borrow_mut() = Some(on_output));
+}
+
+/// One synchronous call on the page's JS objects over the sync-io channel (Python's
+/// `weft.main`, through worker-runtime/js/bridge.mjs): `call` and the result are JSON text that
+/// only the two JS ends read. Blocks this worker until the page answers; an interrupt ends the
+/// wait with an Error whose message is "interrupted".
+#[wasm_bindgen(js_name = pageCall)]
+pub fn page_call(call: String) -> Result<String, JsError> {
+    channel::page_call(call).map_err(|e| JsError::new(&e))
 }
 
 /// Registers, in a pool worker, the JS file system of a host directory that the interpreter's
