@@ -114,7 +114,7 @@ async function inChromium(spec, state, log) {
     await rm(scratch, { recursive: true, force: true });
   };
   try {
-    await cp(DIST, root, { recursive: true });
+    await cp(DIST, root, { recursive: true, filter: (f) => f !== join(DIST, 'npm') }); // not the npm package's copies
     // Every core, since one may import another's helpers.
     for (const f of readdirSync(HERE).filter((f) => f.endsWith('-core.mjs'))) await cp(join(HERE, f), join(root, f));
     await writeFile(join(root, 'weft-bench.html'), page(spec));

@@ -133,8 +133,9 @@ async function chromiumSetup() {
   if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM} (set WEFT_CHROMIUM)`);
   const scratch = await mkdtemp(join(tmpdir(), 'weft-speed-'));
   const root = join(scratch, 'root');
-  // Neither side gets precompressed variants: both are fetched as they are.
-  await cp(DIST, root, { recursive: true, filter: (f) => !/\.(br|gz)$/.test(f) });
+  // Neither side gets precompressed variants: both are fetched as they are. Nor the npm
+  // package's copies of the same files (dist/npm/).
+  await cp(DIST, root, { recursive: true, filter: (f) => !/\.(br|gz)$/.test(f) && f !== join(DIST, 'npm') });
   await cp(PYODIDE_DIR, join(root, 'pyodide'), { recursive: true });
   await cp(join(HERE, 'web'), root, { recursive: true });
   const server = await startCoiServer(root);

@@ -22,14 +22,25 @@ export const NO_SHARED_MEMORY =
   '"Cross-Origin-Embedder-Policy: require-corp" (`cargo xtask serve` does), or, on hosts that ' +
   'cannot set headers, load coi-register.js (shipped beside weft.mjs) first in the page.';
 
+/**
+ * `import(name)` for Node's built-in modules, on paths that only run in Node. The specifier is
+ * hidden from bundlers, which would otherwise replace each module with an empty stub (and warn)
+ * when they build a browser app.
+ */
+export const nodeImport = (name) => import(/* @vite-ignore */ /* webpackIgnore: true */ name);
+
 let loading;
-/** Loads this client's wasm half (MainChannel, PoolMain) once. */
+/**
+ * Loads this client's wasm half (MainChannel, PoolMain) once: from the directory `base`
+ * (StartOptions.assetsUrl), else from beside this file, written as the literal that bundlers
+ * recognise and copy into the app's build.
+ */
 export function loadMainWasm(base) {
   loading ??= (async () => {
-    const url = new URL('main/main_thread_client_bg.wasm', base);
+    const url = base ? new URL('main/main_thread_client_bg.wasm', base) : new URL('./main/main_thread_client_bg.wasm', import.meta.url);
     let source = url;
     if (url.protocol === 'file:') {
-      const { readFile } = await import('node:fs/promises');
+      const { readFile } = await nodeImport('node:fs/promises');
       source = await readFile(url);
     }
     await initMain({ module_or_path: source });

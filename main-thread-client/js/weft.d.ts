@@ -1,7 +1,13 @@
 /** Options of {@link Weft.start}. */
 export interface StartOptions {
-  /** Where python.wasm, python-stdlib.zip, worker.mjs and runtime/ are served from.
-   *  Default: the directory of weft.mjs (`new URL('.', import.meta.url)`). */
+  /** One directory that serves all of Weft's files, laid out as in the package: worker.mjs,
+   *  runtime-workers.mjs, runtime/, main/, python.wasm, python-stdlib.zip, asset-sizes.json
+   *  (and python-numpy.wasm, python-numpy-lib.zip for `packages: ['numpy']`). In browsers a
+   *  relative URL is resolved against the page, and it must be on the page's own origin
+   *  (browsers start workers only from there); in Node, a file: URL. Default: each file
+   *  beside the module that loads it, found through literals such as
+   *  `new URL('./python.wasm', import.meta.url)`, which bundlers (Vite, webpack 5) follow:
+   *  they copy the files into the app's build. */
   assetsUrl?: string | URL;
   /** Where Python's stdout goes: a function receiving the bytes as they are written, or one of
    *  Pyodide's handler shapes ({@link OutputHandler}). Default: Node's process.stdout; in
@@ -280,6 +286,17 @@ export class PageDirectory implements PageHandler {
 /** Why stdin, page mounts and interrupts are off on a page without cross-origin isolation,
  *  and how to turn them on. */
 export const NO_SHARED_MEMORY: string;
+
+/** Starts an interpreter: the same as {@link Weft.start}, under the name users of Pyodide's
+ *  `loadPyodide` look for.
+ *
+ *  ```js
+ *  import { loadWeft } from 'weft-python';
+ *  const py = await loadWeft({ onProgress: (e) => console.log(e.phase, e.loaded, e.total) });
+ *  await py.run(['-c', 'print(6 * 7)']);
+ *  ```
+ */
+export function loadWeft(options?: StartOptions): Promise<Weft>;
 
 /** The interpreter cannot go on (failed start, trap, crash, closed). */
 export class WeftError extends Error {

@@ -4,7 +4,7 @@
 // it grows into the Pyodide-style API (runPython, globals, fs) without changing what exists
 // here. Synchronous answers to Python (stdin, page-owned files) and interrupts go through the
 // sync-io channel in channel.mjs when the platform has SharedArrayBuffer.
-import { ChannelHost, NO_SHARED_MEMORY, PageDirectory, bytesOf, sharedMemoryAvailable } from './channel.mjs';
+import { ChannelHost, NO_SHARED_MEMORY, PageDirectory, bytesOf, nodeImport, sharedMemoryAvailable } from './channel.mjs';
 import { THREAD_DEFAULTS, ThreadPool, threadOptions } from './threads.mjs';
 import { ProxyTable, PythonError, REF, WeftExit, isPyProxy } from './pyproxy.mjs';
 import { PageBridge } from './page-bridge.mjs';
@@ -32,10 +32,15 @@ function replyError({ message, stack, code, syscall, path, dest }) {
   return e;
 }
 
+/**
+ * Starts a worker running worker.mjs: from `url` (StartOptions.assetsUrl), else the one beside
+ * this file.
+ */
 async function spawnWorker(url) {
   if (isNode) {
-    const { Worker } = await import('node:worker_threads');
-    const w = new Worker(url);
+    const { Worker } = await nodeImport('node:worker_threads');
+    // Not the bundlers' literal (below): a bundle for browsers has no use for a copy of it.
+    const w = new Worker(url ?? new URL(/* @vite-ignore */ /* webpackIgnore: true */ './worker.mjs', import.meta.url));
     return {
       post: (m, transfer) => w.postMessage(m, transfer),
       onMessage: (f) => w.on('message', f),
@@ -46,7 +51,10 @@ async function spawnWorker(url) {
       terminate: () => w.terminate(),
     };
   }
-  const w = new Worker(url, { type: 'module' });
+  // The literal `new Worker(new URL('./worker.mjs', import.meta.url), ...)` is the form bundlers
+  // (Vite, webpack 5) recognise: they bundle the worker (with the assets it names) and rewrite
+  // the URL.
+  const w = url ? new Worker(url, { type: 'module' }) : new Worker(new URL('./worker.mjs', import.meta.url), { type: 'module' });
   return {
     post: (m, transfer) => w.postMessage(m, transfer),
     onMessage: (f) => w.addEventListener('message', (e) => f(e.data)),
@@ -59,7 +67,7 @@ const ARCHIVE_FORMATS = ['zip', 'whl', 'wheel'];
 
 /** The default of `runtimeThreads`: the machine's cores, at most 4. */
 async function defaultRuntimeThreads() {
-  const cores = isNode ? (await import('node:os')).availableParallelism() : globalThis.navigator?.hardwareConcurrency ?? 1;
+  const cores = isNode ? (await nodeImport('node:os')).availableParallelism() : globalThis.navigator?.hardwareConcurrency ?? 1;
   return Math.min(4, cores);
 }
 
@@ -109,8 +117,12 @@ export class Weft {
     if (onProgress !== undefined && typeof onProgress !== 'function') {
       throw new TypeError('onProgress must be a function');
     }
-    const assets = new URL(o.assetsUrl ?? new URL('.', import.meta.url), isNode ? undefined : globalThis.location?.href);
-    const base = assets.href.endsWith('/') ? assets : new URL(assets.href + '/');
+    // Without assetsUrl (null) each asset is found beside the module that loads it.
+    let base = null;
+    if (o.assetsUrl != null) {
+      const assets = new URL(o.assetsUrl, isNode ? undefined : globalThis.location?.href);
+      base = assets.href.endsWith('/') ? assets : new URL(assets.href + '/');
+    }
     this.#stdout = outputSink(1, o.stdout, 'stdout');
     this.#stderr = outputSink(2, o.stderr, 'stderr');
     const pageMounts = o.pageMounts ?? {};
@@ -144,7 +156,7 @@ export class Weft {
         console.error('weft: the onProgress callback threw:', e);
       }
     };
-    const workerUrl = new URL('worker.mjs', base);
+    const workerUrl = base && new URL('worker.mjs', base);
     if (this.#channel && threads) {
       this.#pool = await ThreadPool.create(base, threads, {
         spawnWorker,
@@ -172,7 +184,7 @@ export class Weft {
     });
     this.#worker.post({
       type: 'init',
-      assetsUrl: base.href,
+      assetsUrl: base?.href,
       hostMounts: o.hostMounts ?? {},
       channel: this.#channel?.buffer,
       pageMounts: Object.keys(pageMounts),
@@ -534,8 +546,8 @@ function remoteError(e) {
   return replyError(e);
 }
 
-/** Starts an interpreter: `Weft.start(options)` in Pyodide's words (`loadPyodide`). */
-export function loadWeft(options) {
+/** Starts an interpreter: the same as {@link Weft.start} (the name Pyodide's `loadPyodide` users know). */
+export function loadWeft(options = {}) {
   return Weft.start(options);
 }
 

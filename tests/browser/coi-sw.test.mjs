@@ -11,12 +11,12 @@
 // usePage().
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { appendFile, cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DIST, T, chromium, startHeaderServer, testPage } from './helpers.mjs';
+import { ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DIST, T, chromium, copyDist, startHeaderServer, testPage } from './helpers.mjs';
 
 const REGISTER = '<script src="coi-register.js"></script>';
 /** REGISTER, and each final state `weftCoi.ready` gives this tab, in sessionStorage.readyLog. */
@@ -67,7 +67,7 @@ function useSite({ artifacts, files = {}, serve, args = [] }) {
     }
     scratch = await mkdtemp(join(tmpdir(), `weft-${artifacts}-`));
     const root = (ctx.root = join(scratch, 'root'));
-    await cp(DIST, root, { recursive: true });
+    await copyDist(root);
     for (const [name, body] of Object.entries(files)) await writeFile(join(root, name), body);
     ctx.server = await serve(root);
     context = await chromium.launchPersistentContext(join(scratch, 'profile'), {

@@ -185,6 +185,11 @@ async function openTestPage(profile, url, consoleLines) {
   return { context, page };
 }
 
+/** Copies dist/ to `root`, without the npm package's copies of the same files (dist/npm/). */
+export function copyDist(root) {
+  return cp(DIST, root, { recursive: true, filter: (src) => src !== join(DIST, 'npm') });
+}
+
 /**
  * A scratch root holding a copy of dist/ and the test page, served by `serve(root)`, opened in
  * a fresh Chromium profile. `close()` undoes all of it.
@@ -192,7 +197,7 @@ async function openTestPage(profile, url, consoleLines) {
 async function servePageFrom(prefix, serve, consoleLines) {
   const scratch = await mkdtemp(join(tmpdir(), prefix));
   const root = join(scratch, 'root');
-  await cp(DIST, root, { recursive: true });
+  await copyDist(root);
   await writeFile(join(root, 'weft-test.html'), PAGE);
   const server = await serve(root);
   const { context, page } = await openTestPage(join(scratch, 'profile'), `${server.url}weft-test.html`, consoleLines);

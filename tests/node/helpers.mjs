@@ -89,7 +89,8 @@ export async function tempDir(prefix = 'weft-test-') {
 /** A scratch copy of dist/ (for damaging it), removed by the returned cleanup function. */
 export async function copyOfDist() {
   const dir = await tempDir('weft-dist-');
-  await cp(DIST, dir, { recursive: true });
+  // Not the npm package's copies of the same files (dist/npm/).
+  await cp(DIST, dir, { recursive: true, filter: (src) => src !== join(DIST, 'npm') });
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 

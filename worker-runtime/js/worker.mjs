@@ -1,5 +1,5 @@
 // Weft's worker entry, the same file in Node (worker_threads) and browsers (module Worker).
-// A worker has one of two roles, set by its first message:
+// A worker has one of three roles, set by its first message:
 //
 // - The interpreter's worker ('init') owns one interpreter: the Rust runtime (file systems,
 //   syscalls) and python.wasm, and runs one Python process at a time on request of the client
@@ -8,8 +8,10 @@
 //   same runtime over the same memory (so file systems and file descriptors are shared) and, for
 //   each process, python.wasm over the process's memory; then it waits on its slot of the
 //   thread-pool table (threads crate) for `wasi_thread_start(tid, start_arg)`.
+// - A runtime worker ('runtime-worker-init', from the interpreter's worker) joins the runtime's
+//   own rayon pool for good (runtime-workers.mjs).
 //
-// Messages from the client:  {type:'init', assetsUrl, hostMounts, channel?, pageMounts, pool?,
+// Messages from the client:  {type:'init', assetsUrl?, hostMounts, channel?, pageMounts, pool?,
 //                             runtimeThreads, progress, packages}
 //                            {type:'run', id, args, env, tty}  {type:'release', handle, count}
 //                            {type:'unpack', id, bytes, extractDir}
@@ -35,20 +37,25 @@
 // 'progress' is sent only when the client asked for it (init's `progress`), before 'ready'.
 // 'session' starts the long-lived interpreter that 'py' requests (py-session.mjs) talk to; it
 // stays until Python exits ('session-ended', then 'exit' for its id) or the worker ends.
+// `assetsUrl` (StartOptions.assetsUrl) is the directory of all the assets; without it each one
+// is found beside this file (BESIDE).
+//
+// No top-level await: the worker format bundlers use by default (Vite's 'iife') cannot hold it.
+import { RUNTIME_WORKER_INIT, nodeImport, withRuntimeWorkers } from './runtime-workers.mjs';
+
+import { Bridge, PythonError } from './bridge.mjs';
+import { Session } from './py-session.mjs';
+
 const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof self === 'undefined';
 
-// Browsers drop messages that arrive before a listener exists, so attach synchronously and
-// queue until the (async) setup below has finished.
-const inbox = [];
-let deliver = (msg) => inbox.push(msg);
+let deliver; // the message handler, at the end of this file
 let post;
-if (isNode) {
-  const { parentPort } = await import('node:worker_threads');
-  post = (msg, transfer) => parentPort.postMessage(msg, transfer);
-  parentPort.on('message', (msg) => deliver(msg));
-} else {
+// Each message waits until the runtime's glue has loaded (`loaded`, below).
+const received = (msg) => loaded.then(() => deliver(msg), (e) => post({ type: 'failed', error: describe(e) }));
+// Browsers drop messages that arrive before a listener exists, so attach synchronously.
+if (!isNode) {
   post = (msg, transfer) => self.postMessage(msg, transfer);
-  self.addEventListener('message', (e) => deliver(e.data));
+  self.addEventListener('message', (e) => received(e.data));
 }
 
 // The runtime's JS glue imports wasm-bindgen-rayon's helper, which starts listening on `self`
@@ -63,13 +70,20 @@ async function importRuntime() {
     delete globalThis.self;
   }
 }
-import { Bridge, PythonError } from './bridge.mjs';
-import { Session } from './py-session.mjs';
-
-const {
-  default: init, Runtime, Process, PoolSlot, memoryImport, last_panic, attachPool, runtimeShare,
-  setOutput, registerHostDir, attachThreadChannel, initThreadPool, poolServe, pageCall,
-} = await importRuntime();
+let init, Runtime, Process, PoolSlot, memoryImport, last_panic, attachPool, runtimeShare,
+  setOutput, registerHostDir, attachThreadChannel, initThreadPool, poolServe, pageCall, wbg_rayon_start_worker;
+const loaded = (async () => {
+  if (isNode) {
+    // Node's parentPort keeps messages until a listener is attached.
+    const { parentPort } = await nodeImport('node:worker_threads');
+    post = (msg, transfer) => parentPort.postMessage(msg, transfer);
+    parentPort.on('message', received);
+  }
+  ({
+    default: init, Runtime, Process, PoolSlot, memoryImport, last_panic, attachPool, runtimeShare,
+    setOutput, registerHostDir, attachThreadChannel, initThreadPool, poolServe, pageCall, wbg_rayon_start_worker,
+  } = await importRuntime());
+})();
 
 function describe(err) {
   if (err && typeof err === 'object') {
@@ -78,8 +92,8 @@ function describe(err) {
   return { name: 'Error', message: String(err), stack: '' };
 }
 
-// What the interpreter's worker loads from assetsUrl (the build lists their sizes in
-// asset-sizes.json: xtask/src/build.rs, WORKER_ASSETS).
+// What the interpreter's worker loads (the build lists their sizes in asset-sizes.json:
+// xtask/src/build.rs, WORKER_ASSETS).
 const RUNTIME_WASM = 'runtime/worker_runtime_bg.wasm';
 const STDLIB = 'python-stdlib.zip';
 // Packages with C extensions, by the name StartOptions.packages uses. WASI has no dlopen, so
@@ -88,6 +102,17 @@ const STDLIB = 'python-stdlib.zip';
 // site-packages/). A start that asks for none fetches none of this.
 const PACKAGES = {
   numpy: { interpreter: 'python-numpy.wasm', bundle: 'python-numpy-lib.zip' },
+};
+// Where each asset is without init's `assetsUrl`: beside this file. Written as
+// `new URL('./name', import.meta.url)` literals, the form bundlers (Vite, webpack 5) recognise:
+// they copy the file into the app's build and rewrite the URL to the copy's (hashed) name.
+const BESIDE = {
+  'runtime/worker_runtime_bg.wasm': new URL('./runtime/worker_runtime_bg.wasm', import.meta.url),
+  'python.wasm': new URL('./python.wasm', import.meta.url),
+  'python-stdlib.zip': new URL('./python-stdlib.zip', import.meta.url),
+  'python-numpy.wasm': new URL('./python-numpy.wasm', import.meta.url),
+  'python-numpy-lib.zip': new URL('./python-numpy-lib.zip', import.meta.url),
+  'asset-sizes.json': new URL('./asset-sizes.json', import.meta.url),
 };
 
 /** The interpreter and package bundles for `packages` (names from PACKAGES). */
@@ -108,19 +133,20 @@ function packageAssets(packages) {
 const PROGRESS_STEP = 256 * 1024;
 
 /**
- * Starts loading every asset in `names` at once and resolves, once their sizes are known, to a Map from
- * name to a Promise of its bytes (Uint8Array). `report(event)`, if given, hears
+ * Starts loading every asset in `names` (found at `urlOf(name)`) at once and resolves, once
+ * their sizes are known, to a Map from name to a Promise of its bytes (Uint8Array).
+ * `report(event)`, if given, hears
  * {phase:'fetch', asset, loaded, total} as bytes arrive, counted over all assets, then
  * {phase:'compile', loaded, total} once all are in. A server that compresses sends the
  * compressed size as Content-Length while the body arrives decoded, so sizes come from
  * asset-sizes.json (the build writes it beside the assets) where it lists them, else from the
  * Content-Length of uncompressed responses; `total` is undefined while one is unknown.
  */
-async function loadAssets(base, names, report) {
-  const urls = names.map((name) => new URL(name, base));
+async function loadAssets(urlOf, names, report) {
+  const urls = names.map(urlOf);
   const count = progressCounter(report);
-  if (base.protocol === 'file:') {
-    const { readFile, stat } = await import('node:fs/promises');
+  if (urls.every((url) => url.protocol === 'file:')) {
+    const { readFile, stat } = await nodeImport('node:fs/promises');
     const failed = (url, e) => new Error(`cannot read ${url.pathname}: ${e.code || e.message}`);
     const sizes = await Promise.all(urls.map((url) => stat(url).then((s) => s.size, () => undefined)));
     count.setTotals(sizes);
@@ -132,7 +158,7 @@ async function loadAssets(base, names, report) {
     return count.finishing(names, reads);
   }
   // The sizes only serve progress reports: a start that asks for none does not fetch them.
-  const listed = !report ? Promise.resolve({}) : fetch(new URL('asset-sizes.json', base))
+  const listed = !report ? Promise.resolve({}) : fetch(urlOf('asset-sizes.json'))
     .then((r) => (r.ok ? r.json() : {}))
     .catch(() => ({}));
   const responses = await Promise.all(urls.map(async (url) => {
@@ -212,8 +238,8 @@ function progressCounter(report) {
 // A host directory as the synchronous JS file system that the runtime's HostFs calls
 // (contract in worker-runtime/src/web/host_fs.rs). Node only.
 async function hostDirFs(root) {
-  const fs = await import('node:fs');
-  const path = await import('node:path');
+  const fs = await nodeImport('node:fs');
+  const path = await nodeImport('node:path');
   const full = (p) => (p ? path.join(root, p) : root);
   const kind = (s) => (s.isDirectory() ? 1 : s.isSymbolicLink() ? 2 : 0);
   const stat = (s) => [kind(s), s.size, s.ino, s.nlink, s.atimeMs, s.mtimeMs, s.ctimeMs];
@@ -277,9 +303,9 @@ let parallel = null; // Promise<boolean>: whether that pool is up, once asked fo
 
 async function setup({ assetsUrl, hostMounts = {}, channel, pageMounts = [], pool, runtimeThreads: threads = 0, progress = false, packages = [] }) {
   runtimeThreads = threads;
-  const base = new URL(assetsUrl);
+  const urlOf = (name) => (assetsUrl ? new URL(name, assetsUrl) : BESIDE[name]);
   const { interpreter, bundles } = packageAssets(packages);
-  const assets = await loadAssets(base, [RUNTIME_WASM, interpreter, STDLIB, ...bundles],
+  const assets = await loadAssets(urlOf, [RUNTIME_WASM, interpreter, STDLIB, ...bundles],
     progress ? (event) => post({ type: 'progress', ...event }) : null);
   // The runtime is instantiated while the others are still arriving.
   const [pythonBytes, stdlib, packageBundles] = await Promise.all([
@@ -521,9 +547,10 @@ function startParallel() {
     const shareable = typeof SharedArrayBuffer === 'function' && globalThis.crossOriginIsolated !== false &&
       runtimeShare()[1].buffer instanceof SharedArrayBuffer;
     if (runtimeThreads < 1 || !shareable) return false;
-    const start = isNode
-      ? import('./web-worker-node.mjs').then(({ withWebWorkers }) => withWebWorkers(() => initThreadPool(runtimeThreads)))
-      : initThreadPool(runtimeThreads);
+    // This worker's own script: a browser worker's location is its script (webpack rewrites
+    // import.meta.url to the source file's path).
+    const script = isNode ? import.meta.url : self.location.href;
+    const start = withRuntimeWorkers(script, () => initThreadPool(runtimeThreads));
     let timer;
     const timeout = new Promise((_, reject) => {
       timer = setTimeout(() => reject(new Error(`no answer in ${PARALLEL_START_TIMEOUT_MS / 1000} s`)), PARALLEL_START_TIMEOUT_MS);
@@ -698,6 +725,12 @@ deliver = async (msg) => {
     }
   } else if (msg.type === 'fs') {
     fsRequest(msg);
+  } else if (msg.type === RUNTIME_WORKER_INIT) {
+    // This worker becomes one of the runtime's rayon workers (runtime-workers.mjs) and stays in
+    // rayon's loop; the interpreter's worker waits for the ready message.
+    await init({ module_or_path: msg.module, memory: msg.memory });
+    post({ type: 'wasm_bindgen_worker_ready' });
+    wbg_rayon_start_worker(msg.receiver);
   } else if (msg.type === 'release') {
     Process.releaseShared(msg.handle, msg.count);
   } else if (msg.type === 'run') {
@@ -732,4 +765,3 @@ deliver = async (msg) => {
     sessionRequest(msg);
   }
 };
-for (const msg of inbox.splice(0)) deliver(msg);

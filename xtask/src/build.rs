@@ -1,5 +1,6 @@
 //! `cargo xtask build`: guest (python.wasm + stdlib zip), runtime (threaded worker-runtime wasm +
-//! wasm-bindgen), JS files; each step skipped when its stamp says nothing changed.
+//! wasm-bindgen), JS files; each step skipped when its stamp says nothing changed. Then the npm
+//! package in dist/npm/, assembled from what is in dist/.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -60,9 +61,100 @@ pub fn build(p: &Paths, o: &Options) -> Result {
         js(p)?;
     }
     asset_sizes(p)?;
+    npm_package(p)?;
     // After every step, whichever ran: each one can rewrite a file that has variants.
     crate::precompress::precompress(p, o.force)?;
     Ok(())
+}
+
+/// The installable npm package, a directory of its own under dist/: dist/ also holds the REPL
+/// page, the demos and precompressed variants, none of which belong in the package.
+pub const NPM_DIR: &str = "npm";
+
+/// What the package holds besides the client's and the worker's modules (all of
+/// main-thread-client/js and worker-runtime/js): the wasm-bindgen output (without its .d.ts
+/// files: weft.d.ts is the package's types), the guest's assets, the sizes behind progress
+/// reports, and the service worker that isolates pages on hosts that send no headers.
+const NPM_DIRS: [&str; 2] = ["main", "runtime"];
+const NPM_FILES: [&str; 3] = ["asset-sizes.json", "coi-register.js", "coi-sw.js"];
+
+/// Lays out dist/npm/: package.json (main-thread-client/npm/package.json with the workspace's
+/// version), README.md, and copies of the package's files from dist/. Skipped, with a note,
+/// while dist/ lacks one of them (e.g. `cargo xtask build js` before any full build).
+fn npm_package(p: &Paths) -> Result {
+    step("npm package: dist/npm/ (`npm pack dist/npm` makes the tarball)");
+    let source = p.repo.join("main-thread-client/npm");
+    let out = p.dist.join(NPM_DIR);
+    let mut names: Vec<String> = WORKER_ASSETS
+        .iter()
+        .chain(&NPM_FILES)
+        .map(|s| (*s).to_owned())
+        .collect();
+    names.extend(js_sources(p).iter().map(|f| file_name(f)));
+    for dir in NPM_DIRS {
+        let root = p.dist.join(dir);
+        for f in files_under(&root) {
+            let rel = f
+                .strip_prefix(&p.dist)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            if !(rel.ends_with(".d.ts") || rel.ends_with(".br") || rel.ends_with(".gz")) {
+                names.push(rel);
+            }
+        }
+    }
+    let missing: Vec<&String> = names.iter().filter(|n| !p.dist.join(n).is_file()).collect();
+    if let Some(first) = missing.first() {
+        note(&format!(
+            "skipped: dist/{first} is missing ({} files in all); `cargo xtask build` makes them",
+            missing.len()
+        ));
+        return Ok(());
+    }
+    let mut copies: Vec<(PathBuf, PathBuf)> = names
+        .iter()
+        .map(|n| (p.dist.join(n), out.join(n)))
+        .collect();
+    copies.push((source.join("README.md"), out.join("README.md")));
+    let updated = sync_files(p, &copies, "npm-files.txt")?;
+    let manifest = package_json(&source.join("package.json"), env!("CARGO_PKG_VERSION"))?;
+    let target = out.join("package.json");
+    if std::fs::read_to_string(&target).ok().as_deref() != Some(manifest.as_str()) {
+        std::fs::write(&target, manifest)
+            .map_err(|e| format!("cannot write {}: {e}", target.display()))?;
+    }
+    note(&format!("{} files, {updated} updated", copies.len() + 1));
+    Ok(())
+}
+
+/// The package's package.json: `template` (kept by hand, so that the order of its keys, which
+/// matters in "exports", stays as written) with `"version"` added after `"name"`.
+fn package_json(template: &Path, version: &str) -> Result<String> {
+    let text = std::fs::read_to_string(template)
+        .map_err(|e| format!("cannot read {}: {e}", template.display()))?;
+    with_version(&text, version).map_err(|e| format!("{}: {e}", template.display()))
+}
+
+fn with_version(text: &str, version: &str) -> Result<String> {
+    let parsed: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
+    if parsed.get("version").is_some() {
+        bail!("has a \"version\"; the build sets it from the workspace's Cargo.toml");
+    }
+    let name_line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("\"name\":"))
+        .ok_or("has no \"name\" line")?;
+    let indent = &name_line[..name_line.len() - name_line.trim_start().len()];
+    let version_line = format!("{indent}\"version\": {},", serde_json::Value::from(version));
+    let out = text.replacen(name_line, &format!("{name_line}\n{version_line}"), 1);
+    let reparsed: serde_json::Value =
+        serde_json::from_str(&out).map_err(|e| format!("not JSON with the version: {e}"))?;
+    if reparsed.get("version").and_then(|v| v.as_str()) != Some(version) {
+        bail!("the version did not land at the top level");
+    }
+    Ok(out)
 }
 
 /// What the worker downloads (worker-runtime/js/worker.mjs, loadAssets): the default set, and
@@ -304,31 +396,45 @@ const VENDOR_FILES: [(&str, &str); 5] = [
     ("@xterm/addon-fit/LICENSE", "addon-fit-LICENSE.txt"),
 ];
 
-/// Copies the JS (client, CLI, worker), the pages (REPL, demos) and their vendor files into
-/// dist/, only what changed, and removes files it copied before whose source is gone.
-fn js(p: &Paths) -> Result {
-    step("js: client, CLI, worker, pages and their vendor files into dist/");
-    let vendor = p.repo.join("main-thread-client/www-vendor");
-    npm_ci(p, &vendor, "npm-ci-www-vendor")?;
-    let mut copies: Vec<(PathBuf, PathBuf)> = Vec::new();
+fn file_name(f: &Path) -> String {
+    f.file_name().unwrap().to_string_lossy().into_owned()
+}
+
+/// The client's and the worker's modules and types (copied flat into dist/).
+fn js_sources(p: &Paths) -> Vec<PathBuf> {
+    let mut files = Vec::new();
     for dir in ["main-thread-client/js", "worker-runtime/js"] {
-        let dir = p.repo.join(dir);
-        let Ok(entries) = std::fs::read_dir(&dir) else {
+        let Ok(entries) = std::fs::read_dir(p.repo.join(dir)) else {
             continue;
         };
         let mut names: Vec<_> = entries
             .flatten()
             .map(|e| e.path())
             .filter(|f| f.is_file())
+            .filter(|f| {
+                let name = file_name(f);
+                name.ends_with(".mjs") || name.ends_with(".d.ts")
+            })
             .collect();
         names.sort();
-        for f in names {
-            let name = f.file_name().unwrap().to_string_lossy().into_owned();
-            if name.ends_with(".mjs") || name.ends_with(".d.ts") {
-                copies.push((f, p.dist.join(name)));
-            }
-        }
+        files.extend(names);
     }
+    files
+}
+
+/// Copies the JS (client, CLI, worker), the pages (REPL, demos) and their vendor files into
+/// dist/, only what changed, and removes files it copied before whose source is gone.
+fn js(p: &Paths) -> Result {
+    step("js: client, CLI, worker, pages and their vendor files into dist/");
+    let vendor = p.repo.join("main-thread-client/www-vendor");
+    npm_ci(p, &vendor, "npm-ci-www-vendor")?;
+    let mut copies: Vec<(PathBuf, PathBuf)> = js_sources(p)
+        .into_iter()
+        .map(|f| {
+            let to = p.dist.join(file_name(&f));
+            (f, to)
+        })
+        .collect();
     let www = p.repo.join("main-thread-client/www");
     for f in files_under(&www) {
         let rel = f.strip_prefix(&www).unwrap().to_owned();
@@ -339,10 +445,6 @@ fn js(p: &Paths) -> Result {
             vendor.join("node_modules").join(from),
             p.dist.join("vendor").join(to),
         ));
-    }
-    let package = p.repo.join("main-thread-client/package.json");
-    if package.is_file() {
-        copies.push((package, p.dist.join("package.json")));
     }
     let mut seen = std::collections::BTreeMap::new();
     for (src, dst) in &copies {
@@ -358,8 +460,17 @@ fn js(p: &Paths) -> Result {
     if !copies.iter().any(|(_, d)| d.ends_with("weft.mjs")) {
         note("warning: main-thread-client/js/weft.mjs does not exist yet");
     }
+    let updated = sync_files(p, &copies, "js-files.txt")?;
+    note(&format!("{} files, {updated} updated", copies.len()));
+    Ok(())
+}
+
+/// Makes each `(src, dst)` a copy of its source, writing only what differs, and removes the
+/// files that an earlier run listed in `manifest` (under target/xtask/) and this one does not.
+/// Returns how many it wrote.
+fn sync_files(p: &Paths, copies: &[(PathBuf, PathBuf)], manifest: &str) -> Result<usize> {
     let mut updated = 0;
-    for (src, dst) in &copies {
+    for (src, dst) in copies {
         let bytes =
             std::fs::read(src).map_err(|e| format!("cannot read {}: {e}", src.display()))?;
         if std::fs::read(dst).ok().as_deref() != Some(&bytes[..]) {
@@ -373,7 +484,7 @@ fn js(p: &Paths) -> Result {
         }
     }
     // Files copied by an earlier run whose source has disappeared.
-    let manifest = p.stamps.join("js-files.txt");
+    let manifest = p.stamps.join(manifest);
     let now: Vec<String> = copies
         .iter()
         .map(|(_, d)| d.to_string_lossy().into_owned())
@@ -389,6 +500,41 @@ fn js(p: &Paths) -> Result {
         .map_err(|e| format!("cannot create {}: {e}", p.stamps.display()))?;
     std::fs::write(&manifest, now.join("\n"))
         .map_err(|e| format!("cannot write {}: {e}", manifest.display()))?;
-    note(&format!("{} files, {updated} updated", copies.len()));
-    Ok(())
+    Ok(updated)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn package_json_gets_the_version_after_its_name_and_keeps_its_order() {
+        let template = "{\n  \"name\": \"weft-python\",\n  \"exports\": {\n    \".\": {\n      \"types\": \"./weft.d.ts\",\n      \"default\": \"./weft.mjs\"\n    }\n  }\n}\n";
+        let out = with_version(template, "1.2.3").unwrap();
+        assert!(out.starts_with(
+            "{\n  \"name\": \"weft-python\",\n  \"version\": \"1.2.3\",\n  \"exports\""
+        ));
+        // "exports" conditions are tried in order: "types" must stay first.
+        assert!(out.find("\"types\"").unwrap() < out.find("\"default\"").unwrap());
+    }
+
+    #[test]
+    fn package_json_template_must_leave_the_version_to_the_build() {
+        assert!(with_version("{\"name\": \"x\", \"version\": \"0.0.1\"}", "1.0.0").is_err());
+        assert!(with_version("{\"private\": true}", "1.0.0").is_err());
+        assert!(with_version("not json", "1.0.0").is_err());
+    }
+
+    #[test]
+    fn the_repository_template_is_valid() {
+        let p = Paths::new();
+        let out = package_json(
+            &p.repo.join("main-thread-client/npm/package.json"),
+            env!("CARGO_PKG_VERSION"),
+        )
+        .unwrap();
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["name"], "weft-python");
+        assert_eq!(v["version"], env!("CARGO_PKG_VERSION"));
+    }
 }

@@ -1,5 +1,5 @@
 //! Precompressed variants for coi-server: `X.br` and `X.gz` beside each wasm, JS and zip file in
-//! dist/, which coi-server sends (with `Content-Encoding`) to clients that accept them.
+//! dist/ (not in the npm package, dist/npm/), which coi-server sends (with `Content-Encoding`) to clients that accept them.
 //!
 //! A variant is rewritten when its original or the variant itself changed since the last run
 //! (size + mtime of both, kept in target/xtask/precompress.json), written under a temporary name
@@ -49,7 +49,12 @@ fn key(f: &Path) -> String {
 pub fn precompress(p: &Paths, force: bool) -> Result {
     step("precompress: .br and .gz beside the wasm, JS and zip files in dist/");
     let started = Instant::now();
-    let files = files_under(&p.dist);
+    // Not the npm package's copies: bundlers and hosts compress those themselves.
+    let package = p.dist.join(crate::build::NPM_DIR);
+    let files: Vec<PathBuf> = files_under(&p.dist)
+        .into_iter()
+        .filter(|f| !f.starts_with(&package))
+        .collect();
     for f in &files {
         let Some(original) = VARIANTS
             .iter()

@@ -1,5 +1,5 @@
 //! `cargo xtask test`: build, native Rust tests, npm ci, the Node suites, the Chromium suite, the
-//! CPython conformance suites (`cargo xtask conformance`), and
+//! npm package's suite, the CPython conformance suites (`cargo xtask conformance`), and
 //! one summary line `N passed, N failed` (tests counted across all suites; a suite that cannot
 //! run at all counts as one failure).
 
@@ -21,6 +21,9 @@ pub enum Suite {
     Node,
     /// headless Chromium through playwright-core (`tests/browser/`)
     Browser,
+    /// the npm package (dist/npm/) packed, installed, used from Node, type-checked, and built
+    /// into an app by Vite that runs in Chromium (`tests/package/`)
+    Package,
     /// CPython's own tests under Weft in Node: the `threads` and `ci` conformance suites
     Conformance,
 }
@@ -59,6 +62,7 @@ pub fn test(p: &Paths, only: &[Suite]) -> Result<bool> {
     let js_suites: Vec<(Suite, &str, &str)> = vec![
         (Suite::Node, "node (tests/node)", "tests/node"),
         (Suite::Browser, "chromium (tests/browser)", "tests/browser"),
+        (Suite::Package, "package (tests/package)", "tests/package"),
     ];
     let js_wanted: Vec<_> = js_suites.into_iter().filter(|(s, ..)| wanted(*s)).collect();
     if !js_wanted.is_empty() {
@@ -293,7 +297,8 @@ fn run_counting(
     (passed, failed, ok)
 }
 
-/// `npm ci` in tests/ (pinned playwright-core), skipped while package-lock.json is unchanged.
+/// `npm ci` in tests/ (pinned playwright-core, Vite, TypeScript), skipped while package-lock.json
+/// is unchanged.
 fn npm_ci(p: &Paths) -> Result {
     step("npm ci (tests/)");
     crate::util::npm_ci(p, &p.repo.join("tests"), "npm-ci")

@@ -4,8 +4,9 @@
 //!
 //! The runtime's own parallel jobs (`archive::unpack`) run on rayon's pool, which
 //! wasm-bindgen-rayon builds on workers it starts from the interpreter's worker
-//! (`initThreadPool(n)`, re-exported from the crate root; in Node over `js/web-worker-node.mjs`). Each of those
-//! workers instantiates this module over the same memory and stays in rayon's loop.
+//! (`initThreadPool(n)`, re-exported from the crate root; each worker runs `js/worker.mjs`, see
+//! `js/runtime-workers.mjs`). Each of those workers instantiates this module over the same
+//! memory and stays in rayon's loop.
 
 mod channel;
 mod fs;
