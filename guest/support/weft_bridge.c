@@ -104,9 +104,16 @@ release(int h)
     orphans[n_orphans++] = h;
 }
 
+static PyObject *proxy_factory;   /* weft._proxy(handle, kind, this) -> JsProxy owning handle */
+static PyObject *js_exception;    /* weft.JsException(js_error_proxy) */
+
 static int
 require_main_thread(void)
 {
+    if (proxy_factory == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "the JS bridge is not set up: import weft (or js) first");
+        return -1;
+    }
     if (!on_main_thread()) {
         PyErr_SetString(PyExc_RuntimeError,
                         "JS objects belong to the interpreter's worker: only Python's main "
@@ -127,8 +134,6 @@ typedef struct {
 } JsRef;
 
 static PyTypeObject JsRefType;
-static PyObject *proxy_factory;   /* weft._proxy(handle, kind, this) -> JsProxy owning handle */
-static PyObject *js_exception;    /* weft.JsException(js_error_proxy) */
 
 static void
 jsref_dealloc(JsRef *self)
@@ -435,6 +440,31 @@ end_args(int *hs, Py_ssize_t n)
     }
 }
 
+/* fn(...args) with `this` = self, or `new fn(...args)` when `construct`: the JS call behind
+ * call() and construct(), from Python arguments. */
+static PyObject *
+js_invoke(int fn, int self, int construct, PyObject *const *args, Py_ssize_t n)
+{
+    if (require_main_thread() < 0) {
+        return NULL;
+    }
+    int small[8];
+    int *hs = n <= 8 ? small : PyMem_Malloc(n * sizeof(int));
+    if (hs == NULL) {
+        return PyErr_NoMemory();
+    }
+    PyObject *r = NULL;
+    if (handles_of(args, n, hs) == 0) {
+        int v = construct ? h_construct(fn, hs, (int)n) : h_call(fn, self, hs, (int)n);
+        end_args(hs, n);
+        r = to_py(v, H_UNDEFINED);
+    }
+    if (hs != small) {
+        PyMem_Free(hs);
+    }
+    return r;
+}
+
 /* call(fn, this, *args): fn and this are handles; returns the result as Python. */
 static PyObject *
 weft_call(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
@@ -447,25 +477,7 @@ weft_call(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
         }
         return NULL;
     }
-    if (require_main_thread() < 0) {
-        return NULL;
-    }
-    int small[8];
-    Py_ssize_t n = nargs - 2;
-    int *hs = n <= 8 ? small : PyMem_Malloc(n * sizeof(int));
-    if (hs == NULL) {
-        return PyErr_NoMemory();
-    }
-    PyObject *r = NULL;
-    if (handles_of(args + 2, n, hs) == 0) {
-        int v = h_call(fn, self, hs, (int)n);
-        end_args(hs, n);
-        r = to_py(v, H_UNDEFINED);
-    }
-    if (hs != small) {
-        PyMem_Free(hs);
-    }
-    return r;
+    return js_invoke(fn, self, 0, args + 2, nargs - 2);
 }
 
 /* construct(fn, *args): `new fn(...args)`. */
@@ -479,22 +491,7 @@ weft_construct(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
         }
         return NULL;
     }
-    if (require_main_thread() < 0) {
-        return NULL;
-    }
-    Py_ssize_t n = nargs - 1;
-    int *hs = PyMem_Malloc((n ? n : 1) * sizeof(int));
-    if (hs == NULL) {
-        return PyErr_NoMemory();
-    }
-    PyObject *r = NULL;
-    if (handles_of(args + 1, n, hs) == 0) {
-        int v = h_construct(fn, hs, (int)n);
-        end_args(hs, n);
-        r = to_py(v, H_UNDEFINED);
-    }
-    PyMem_Free(hs);
-    return r;
+    return js_invoke(fn, H_UNDEFINED, 1, args + 1, nargs - 1);
 }
 
 /* op(code, a, b): the host's other operations (bridge.mjs OPS), on handles or Python values:
@@ -807,6 +804,10 @@ weft_session_start(void)
 EXPORT(weft_py_decref) void
 weft_py_decref(PyObject *o)
 {
+    /* After exit() the interpreter is gone, and its objects with it. */
+    if (!Py_IsInitialized()) {
+        return;
+    }
     PyGILState_STATE gil = PyGILState_Ensure();
     Py_DECREF(o);
     PyGILState_Release(gil);

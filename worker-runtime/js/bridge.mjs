@@ -90,6 +90,11 @@ export class Bridge {
     this.#memory = memory;
   }
 
+  /** The process ended: PyProxies still in JS no longer reach Python (their objects are gone). */
+  detach() {
+    this.#exports = null;
+  }
+
   /** Calls `f`; a Python exception it raises (nobody to catch it) goes to onUncaught. */
   #guard(f) {
     try {
@@ -184,6 +189,7 @@ export class Bridge {
   #state(proxy) {
     const state = proxy[STATE];
     if (state.ended) throw new Error(state.ended);
+    if (!this.#exports) throw new Error('this Python object belonged to an interpreter that has ended');
     return state;
   }
 

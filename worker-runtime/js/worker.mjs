@@ -407,13 +407,19 @@ function startProcess({ id, args, env, tty }, bridge) {
     // One reference for the pool workers; the client releases it when they are done.
     post({ type: 'started', id, memory: memory.buffer, wasmMemory: memory, interruptAddr, mainWaitAddr, handle: hasPool ? proc.share() : 0 });
   }
-  return { id, proc, memory, instance };
+  return { id, proc, memory, instance, bridge };
 }
 
-/** Ends process `p`: its runtime state is freed; the client hears 'exit'. */
-function endProcess(p, code) {
+/** Frees process `p`'s runtime state (its JS objects no longer reach Python). */
+function dropProcess(p) {
+  p.bridge?.detach();
   lastMemoryBytes = p.memory.buffer.byteLength;
   p.proc.free();
+}
+
+/** Ends process `p`: freed, and the client hears 'exit'. */
+function endProcess(p, code) {
+  dropProcess(p);
   post({ type: 'exit', id: p.id, code, memoryBytes: lastMemoryBytes });
 }
 
@@ -441,8 +447,7 @@ function runProcess(msg) {
   } catch (e) {
     code = exitCode(e);
     if (code === undefined) {
-      lastMemoryBytes = p.memory.buffer.byteLength;
-      p.proc.free();
+      dropProcess(p);
       throw fatal(e);
     }
   }
@@ -493,8 +498,7 @@ function startSession(msg) {
     session = null;
     const code = exitCode(e);
     if (code === undefined && !(e instanceof PythonError)) {
-      lastMemoryBytes = p.memory.buffer.byteLength;
-      p.proc.free();
+      dropProcess(p);
       throw fatal(e);
     }
     endProcess(p, code ?? 1);
