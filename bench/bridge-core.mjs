@@ -1,7 +1,7 @@
 // Python <-> JS bridge figures, the same code in Node and in a cross-origin isolated page: the
 // main thread's round trip to the worker (runPython('1'), a PyProxy call), calls across the
-// bridge inside the worker (Python -> JS and JS -> Python, timed in Python), and moving a 10 MB
-// buffer each way. Driven by bench/bridge.mjs; plain JSON out.
+// bridge inside the worker (Python -> JS and JS -> Python, timed in Python), a synchronous call
+// from Python to a main-thread function (weft.main), and moving a 10 MB buffer each way. Driven by bench/bridge.mjs; plain JSON out.
 import { median } from './sync-io-core.mjs';
 
 const summary = (v) => ({ median: median(v), min: Math.min(...v), max: Math.max(...v), n: v.length });
@@ -54,6 +54,19 @@ export async function runBridge(Weft, { log = () => {}, reps = 21, calls = 20000
     const [pyToJs, jsToPy] = await py.runPython(`measure(${calls}, ${reps})`).then((p) => p.toJs());
     out.py_to_js_us = summary(pyToJs.map((ns) => ns / 1000));
     out.js_to_py_us = summary(jsToPy.map((ns) => ns / 1000));
+
+    log('sync calls to the main thread');
+    // A page function Python calls synchronously through the sync-io channel (weft.main).
+    globalThis.weftBenchNoop = () => 1;
+    const syncCalls = Math.max(50, Math.floor(calls / 40));
+    const perSync = await py.runPython(`
+from weft import main
+f = main.weftBenchNoop
+f()
+[per_call_ns(lambda n: [f() for _ in range(n)], ${syncCalls}) for _ in range(${reps})]`).then((p) => p.toJs());
+    delete globalThis.weftBenchNoop;
+    out.sync_main_call_us = summary(perSync.map((ns) => ns / 1000));
+    out.sync_calls = syncCalls;
 
     log(`${bufferMb} MB each way`);
     const size = bufferMb * 1024 * 1024;

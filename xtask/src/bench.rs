@@ -1089,6 +1089,11 @@ fn bridge_section(node: &Result<Value>, chromium: &Result<Value>) -> String {
             us("js_to_py_us"),
         ),
         (
+            "Python in the worker -> main-thread function, synchronous (`weft.main`)".into(),
+            "",
+            us("sync_main_call_us"),
+        ),
+        (
             "10 MiB buffer main -> Python (`f(uint8Array)`, then `.to_bytes()`)".into(),
             "",
             ms("buffer_to_python_ms"),
@@ -1105,12 +1110,14 @@ fn bridge_section(node: &Result<Value>, chromium: &Result<Value>) -> String {
 bench/bridge.mjs drives it). One interpreter. Round trips: `performance.now()` around each awaited \
 call on the client, {runs} calls after 20 warm-up calls, median (min-max). In-worker calls: \
 {calls} calls in a Python loop timed with `time.perf_counter_ns()`, {reps} times; the figure is \
-per call. The Pyodide figures are the issue's (same-thread calls, its own measurement). Buffers: \
+per call; the synchronous main-thread calls ({sync} per repetition) cross the sync-io channel \
+(request, bell message, the page's answer, `Atomics` wake-up). The Pyodide figures are the issue's (same-thread calls, its own measurement). Buffers: \
 the main thread's Uint8Array is structured-cloned to the worker, then copied into Python by \
 `to_bytes()`; `bytes` become a Uint8Array in the worker (one copy out of wasm memory) and are \
 transferred, not copied, to the main thread.\n",
         runs = count(&["run_python_us", "n"]),
         calls = count(&["calls"]),
+        sync = count(&["sync_calls"]),
         reps = count(&["py_to_js_us", "n"]),
     ));
     md
