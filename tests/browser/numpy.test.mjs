@@ -56,4 +56,30 @@ describe('chromium numpy', { timeout: 900_000 }, () => {
     for (const work of ['matmul', 'ufunc']) assert.match(r.stdout, new RegExp(`^${work} 2 overlap$`, 'm'), ctx.explain(r));
     for (const n of [4, 8]) for (const work of ['matmul', 'ufunc']) assert.match(r.stdout, new RegExp(`^${work} ${n} done$`, 'm'), ctx.explain(r));
   });
+
+  test('a numpy array reaches the page without a copy: getBuffer with shape and format', T, async () => {
+    const r = await ctx.page.evaluate(async () => {
+      const py = await weft.loadWeft({ packages: ['numpy'], stdout: () => {}, stderr: () => {} });
+      try {
+        const a = await py.runPython('import numpy as np\na = np.linspace(0, 1, 6, dtype=np.float32).reshape(2, 3)\na');
+        const buf = await a.getBuffer();
+        const first = { type: buf.data.constructor.name, shape: buf.shape, shared: buf.data.buffer instanceof SharedArrayBuffer, values: [...buf.data] };
+        await py.runPython('a *= 2');
+        const doubled = [...buf.data];
+        await buf.release();
+        const copy = await a.getBuffer({ copy: true });
+        const copied = { shared: copy.data.buffer instanceof SharedArrayBuffer, last: copy.data.at(-1) };
+        await a.destroy();
+        return { first, doubled, copied };
+      } finally {
+        await py.close();
+      }
+    });
+    assert.equal(r.first.type, 'Float32Array');
+    assert.deepEqual(r.first.shape, [2, 3]);
+    assert.equal(r.first.shared, true);
+    assert.deepEqual(r.first.values.map((v) => Math.round(v * 10) / 10), [0, 0.2, 0.4, 0.6, 0.8, 1]);
+    assert.deepEqual(r.doubled.map((v) => Math.round(v * 10) / 10), [0, 0.4, 0.8, 1.2, 1.6, 2]);
+    assert.deepEqual(r.copied, { shared: false, last: 2 });
+  });
 });
