@@ -211,7 +211,7 @@ export class Bridge {
   /** Calls the Python object behind `proxy` with JS `args` (and a JS object of kwargs). */
   callPy(proxy, args, kwargs) {
     const state = this.#state(proxy);
-    const a = this.add(args);
+    const a = args.length ? this.add(args) : 0;
     const k = this.add(kwargs);
     const r = this.#exports.weft_py_call(state.ptr, a, k);
     this.release(a);

@@ -769,7 +769,12 @@ def _describe(exc):
 
 
 def _call(fn, args, kwargs):
-    args = list(args) if args is not None else []
+    # args: a JS array (undefined for none); read by index, the cheapest way across the bridge.
+    if args is None:
+        args = ()
+    else:
+        h = args._h
+        args = [_weft.get(h, str(i)) for i in range(_weft.op(OP_LENGTH, h))]
     if kwargs is None:
         return fn(*args)
     return fn(*args, **_to_py(kwargs, 1, {}))
