@@ -11,7 +11,6 @@
 // the very object it stands for.
 
 export const REF = '__weft_pyref__';
-export const TO_PY = '__weft_to_py__';
 
 /** A Python exception: `type` ("ValueError", "module.Class"), `message` (the whole formatted
  *  traceback, as in Pyodide), `pyMessage` (str() of the exception) and `traceback`. */
@@ -35,12 +34,6 @@ export class WeftExit extends Error {
 }
 
 const STATE = Symbol('weft.pyproxy.state');
-// Names a PyProxy answers itself; any other property is a Python attribute (see the top).
-const OWN = new Set([
-  'type', 'callable', 'toString', 'repr', 'str', 'getAttr', 'setAttr', 'delAttr', 'hasAttr', 'get',
-  'set', 'has', 'delete', 'length', 'call', 'callKwargs', 'toJs', 'destroy', 'dir', 'isDestroyed',
-  'getBuffer',
-]);
 
 export function isPyProxy(v) {
   return (typeof v === 'function' || typeof v === 'object') && v !== null && v[STATE] !== undefined;
@@ -67,7 +60,7 @@ export class ProxyTable {
     return this.decode(value);
   }
 
-  /** Values for the worker: PyProxies as references, `toPy(x)` markers as they are. */
+  /** Values for the worker: PyProxies as references, the rest as they are (cloned). */
   encode(v, seen = new Map()) {
     if (isPyProxy(v)) return { [REF]: live(v[STATE]).id };
     if (typeof v === 'function') {

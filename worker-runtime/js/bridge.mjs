@@ -139,11 +139,6 @@ export class Bridge {
     return this.#memory.buffer;
   }
 
-  /** Handles alive (for tests and leak checks). */
-  get live() {
-    return this.#values.length - FIXED - this.#free.length;
-  }
-
   #bytes(ptr, len) {
     return new Uint8Array(this.#memory.buffer, ptr, len).slice();
   }

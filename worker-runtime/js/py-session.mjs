@@ -6,12 +6,10 @@
 // Values going to the client: primitives, bytes (Uint8Array, transferred) and plain JS data as
 // structured clones; Python objects as references {[REF]: id, type, callable, ...} into `#exported`,
 // which the client turns into PyProxies and releases with 'destroy'. Values coming from the client
-// are decoded the other way: references to the Python objects they stand for (so identity is kept),
-// `{[TO_PY]: value}` converted in depth.
+// are decoded the other way: references to the Python objects they stand for (so identity is kept).
 import { PythonError, isPyProxy } from './bridge.mjs';
 
 export const REF = '__weft_pyref__';
-export const TO_PY = '__weft_to_py__';
 
 /** Thrown when Python ends the process (exit(), os._exit()) during a request. */
 export class SessionExit extends Error {
@@ -38,11 +36,6 @@ export class Session {
   start() {
     this.#instance.exports._initialize();
     if (this.#instance.exports.weft_session_start() < 0) throw this.#bridge.takePyError();
-  }
-
-  /** Python objects the client holds. */
-  get exportedCount() {
-    return this.#exported.size;
   }
 
   #target(id) {
@@ -192,7 +185,6 @@ export class Session {
     if (typeof v !== 'object' || v === null || ArrayBuffer.isView(v)) return v;
     if (seen.has(v)) return seen.get(v);
     if (Object.hasOwn(v, REF)) return this.#target(v[REF]);
-    if (Object.hasOwn(v, TO_PY)) return this.#bridge.pyOp(null, 'to_py', this.#decode(v[TO_PY], seen));
     if (Array.isArray(v)) {
       const a = [];
       seen.set(v, a);
