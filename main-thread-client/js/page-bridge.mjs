@@ -70,6 +70,9 @@ export class PageBridge {
         return JSON.stringify(String(target));
       case 'typeof':
         return JSON.stringify(typeof target);
+      case 'json':
+        // MainProxy.to_py(): the object as JSON data (what JSON.stringify keeps of it).
+        return JSON.stringify(JSON.stringify(target) ?? null);
       default:
         throw new Error(`unknown page call ${JSON.stringify(call.op)}`);
     }

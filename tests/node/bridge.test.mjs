@@ -391,6 +391,7 @@ describe('weft.main: Python reaches the main thread synchronously', () => {
       fail: () => { throw new TypeError('page says no'); },
       handlers: [],
       on(f) { this.handlers.push(f); },
+      data: { list: [1, 'two', { three: 3 }], flag: true },
     };
     try {
       const r = await s.py.runPython(`
@@ -405,8 +406,10 @@ except Exception as e:
     out.append(type(e).__name__ + ": " + e.message)
 events = []
 page.on(lambda v: events.append(v))
+out.append(page.data.to_py())
 out`);
-      assert.deepEqual(await r.toJs(), ['start', 5, 'later x', true, true, 'JsException: TypeError: page says no']);
+      assert.deepEqual(await r.toJs({ dict_converter: Object.fromEntries }), ['start', 5, 'later x', true, true, 'JsException: TypeError: page says no',
+        { list: [1, 'two', { three: 3 }], flag: true }]);
       assert.equal(globalThis.weftPage.title, 'set from Python ✓');
       // A page event calls the Python handler in the worker once it is idle.
       globalThis.weftPage.handlers[0]('clicked');

@@ -509,6 +509,12 @@ class MainProxy:
     def typeof(self):
         return _page_call({"op": "typeof", "t": self._id})
 
+    def to_py(self):
+        """The page object as Python data, through JSON (arrays to lists, objects to dicts;
+        what JSON.stringify drops, such as functions, is dropped)."""
+        text = _page_call({"op": "json", "t": self._id})
+        return None if text is None else json.loads(text)
+
     def __eq__(self, other):
         return isinstance(other, MainProxy) and other._id == self._id
 
