@@ -7,9 +7,9 @@
 #                     guest/interrupt-test.mjs (host-set weft_interrupt_word -> KeyboardInterrupt)
 #        guest/build.sh --print STAGE              print a stage's path, building it if needed
 #            STAGE: sysroot | deps | native-python | cpython | bundle | optimize | numpy |
-#                   optimize-numpy | test-bundle
-#            (test-bundle: python.wasm with the test C modules + Lib/test, for tests/conformance/;
-#             never copied to dist/)
+#                   optimize-numpy | test-bundle | numpy-tests
+#            (test-bundle: python.wasm with the test C modules + Lib/test; numpy-tests: numpy's
+#             tests and pytest; both for tests/conformance/, never copied to dist/)
 source "$(dirname "$0")/lib.sh"
 
 dist="$REPO_DIR/dist" smoke=0 print=""
@@ -19,7 +19,7 @@ while [ $# -gt 0 ]; do
     --dist=*) dist=${1#--dist=}; shift ;;
     --smoke) smoke=1; shift ;;
     --print) print=${2:?--print needs a stage name}; shift 2 ;;
-    -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument $1 (see --help)" ;;
   esac
 done
@@ -33,7 +33,7 @@ stage() { # stage NAME [ARG] -> path; times each stage on stderr
 
 if [ -n "$print" ]; then
   case $print in
-    sysroot|deps|native-python|cpython|bundle|optimize|numpy|test-bundle) bash "$GUEST_DIR/$print.sh"; exit ;;
+    sysroot|deps|native-python|cpython|bundle|optimize|numpy|test-bundle|numpy-tests) bash "$GUEST_DIR/$print.sh"; exit ;;
     optimize-numpy) bash "$GUEST_DIR/optimize.sh" numpy; exit ;;
     *) die "--print: unknown stage $print" ;;
   esac

@@ -118,14 +118,23 @@ EOF
   n=$(wc -l <"$out/modules.txt")
   [ "$n" -ge 18 ] || { cat "$out/modules.txt" >&2; die "numpy: expected at least 18 extension modules, found $n"; }
 
-  # config.c with numpy's modules appended to CPython's inittab.
+  # config.c with numpy's modules appended to CPython's inittab, each init function called
+  # through a wrapper that gives a single-phase module its dotted name (weft_numpy.c).
   cfg="$work/config-numpy.c"
   awk -v mods="$out/modules.txt" '
-    BEGIN { while ((getline l < mods) > 0) { split(l, f, " "); name[++n] = f[1]; init[n] = f[2] } }
-    /-- ADDMODULE MARKER 1 --/ { for (i = 1; i <= n; i++) print "extern PyObject* " init[i] "(void);" }
-    /-- ADDMODULE MARKER 2 --/ { for (i = 1; i <= n; i++) printf "    {\"%s\", %s},\n", name[i], init[i] }
+    BEGIN { while ((getline l < mods) > 0) { split(l, f, " "); name[++n] = f[1]; init[n] = f[2]
+                                               w = f[1]; gsub(/\./, "_", w); wrap[n] = "weft_PyInit_" w } }
+    /-- ADDMODULE MARKER 1 --/ {
+      print "extern PyObject *weft_numpy_init_in_package(const char *, PyObject *(*)(void));"
+      for (i = 1; i <= n; i++) {
+        print "extern PyObject* " init[i] "(void);"
+        printf "static PyObject *%s(void) { return weft_numpy_init_in_package(\"%s\", %s); }\n", wrap[i], name[i], init[i]
+      }
+    }
+    /-- ADDMODULE MARKER 2 --/ { for (i = 1; i <= n; i++) printf "    {\"%s\", %s},\n", name[i], wrap[i] }
     { print }' "$CPY/build/Modules/config.c" >"$cfg"
-  [ "$(grep -c 'PyInit__multiarray_umath' "$cfg")" = 2 ] || die "numpy: config.c markers not found"
+  grep -q '{"numpy._core._multiarray_umath", weft_PyInit_numpy__core__multiarray_umath}' "$cfg" \
+    || die "numpy: config.c markers not found"
   cd "$CPY/build"
   core_cc=$(printf 'weft-core-cc:\n\t@echo $(CC) $(PY_CORE_CFLAGS)\n' | make -s -f Makefile -f - weft-core-cc)
   run link $core_cc -c "$cfg" -o "$work/config-numpy.o"
@@ -174,9 +183,9 @@ EOF
   "$NATIVE/bin/python3.13" -I -m zipfile -e "$out/python-numpy-lib.zip" "$work/check-lib"
   cp -r "$CPY/install/usr/local/lib/python3.13/." "$work/check-lib/"
   node "$GUEST_DIR/smoke-test.mjs" "$out/python-numpy.wasm" "$work/check-lib" -- \
-    -c 'import numpy as np; a = np.arange(6.0).reshape(2, 3); print(np.__version__, (a @ a.T).sum())' \
+    -c 'import numpy as np; a = np.arange(6.0).reshape(2, 3); print(np.__version__, (a @ a.T).sum(), np._core._multiarray_umath.__name__)' \
     >"$out/logs/check.txt" 2>&1 || { cat "$out/logs/check.txt" >&2; die "numpy: python-numpy.wasm cannot import numpy"; }
-  grep -qx '2.3.5 83.0' "$out/logs/check.txt" || { cat "$out/logs/check.txt" >&2; die "numpy: unexpected check output"; }
+  grep -qx '2.3.5 83.0 numpy._core._multiarray_umath' "$out/logs/check.txt" || { cat "$out/logs/check.txt" >&2; die "numpy: unexpected check output"; }
   log "numpy: $n modules, $(wc -l <"$out/entries.txt") bundle entries, python-numpy.wasm $(stat -c %s "$out/python-numpy.wasm") bytes"
   rm -rf "$work"
   touch "$out/.complete"; rm -f "$out.lock"

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// CPython 3.13.5's own regression tests (Lib/test, what `python -m test` runs) under Weft in
-// Node, every outcome checked against a checked-in expectation file.
+// CPython 3.13.5's own regression tests (Lib/test, what `python -m test` runs), and numpy 2.3.5's
+// own test suite (pytest), under Weft in Node, every outcome checked against a checked-in
+// expectation file.
 //
 //   node tests/conformance/run.mjs SUITE [--jobs N] [--timeout SECONDS] [--only MODULE]...
-//                                  [--strict] [--run-hanging] [--list]
+//                                  [--strict] [--run-hanging] [--not-wasm] [--list]
 //
 // Suites (SUITES below):
 //   threads  the threading modules (test_threading, test_thread, test_threading_local, test_queue,
@@ -13,6 +14,11 @@
 //            Lib/test, the SPLITTESTDIRS packages split into their modules), as `python -m test`
 //            runs them: no -u resources; checked against expected.txt
 //   ci       about a hundred modules of `full` chosen for breadth (CI_MODULES), same expected.txt
+//   numpy    numpy's tests of _core (test_multiarray, test_umath, test_numeric, test_dtype,
+//            test_ufunc), linalg, fft and random (NUMPY_MODULES), with pytest as numpy's CI runs
+//            them; checked against numpy-expected.txt
+//   numpy-ci a subset of `numpy` for CI (NUMPY_CI_MODULES, NUMPY_CI_DROP), same numpy-expected.txt
+//   numpy-full  every test module of numpy (the numpy test bundle's), same numpy-expected.txt
 //
 // Each module runs as `node dist/cli.mjs regrtest_worker.py LIB MODULE ...` (what `python -m test
 // -jN` does in a worker process: regrtest's setup_process/setup_tests/run_single_test, verbose),
@@ -21,10 +27,19 @@
 // test bundle's python.wasm (guest/test-bundle.sh: the shipped python.wasm plus the test C
 // modules) with dist/'s runtime and stdlib bundle; Lib/test comes from the same bundle, mounted
 // from the host (never part of dist/).
+// A numpy module runs as `node dist/cli.mjs --packages numpy numpy_worker.py INI MODULE ...`
+// (pytest on that one file), on dist/'s python-numpy.wasm with the numpy test bundle
+// (guest/numpy-tests.sh: the shipped python-numpy-lib.zip plus numpy's tests/ directories,
+// pytest and hypothesis) served in place of dist/python-numpy-lib.zip.
+// When a module's process dies while a test runs (a trap, V8's stack limit), that test is a
+// CRASH and the module is run again without it (up to CRASH_RERUNS times), so that one crash
+// does not lose the rest of its module's outcomes.
 //
 // The expectation file's format is defined in its header (and validated strictly here: an
 // unknown outcome, a missing reason, a duplicate, or an entry no module of the suite can
-// produce stops the run). Exit status:
+// produce stops the run). In the numpy suites a test line may also name a group: a test
+// without its [parameters] covers each parametrization, a class every test in it (the most
+// specific line applies). Exit status:
 //   0  every outcome is what the file says (listed outcomes that improved are reported: "tighten")
 //   1  a difference: an unlisted failure, error, unexpected success, crash or time-out, or a
 //      listed outcome that changed kind; with --strict (always for `threads`) also an outcome
@@ -32,10 +47,13 @@
 //   2  the run could not start (bad arguments, expectation file, missing build)
 // --run-hanging also runs the modules and tests listed as HANG, to see whether they still hang
 // (tests listed as CRASH are always left out: they would end their module's run).
+// --not-wasm (numpy suites): numpy.testing.IS_WASM is False, so the tests numpy skips under wasm
+// (written for Emscripten: no threads, no subprocesses, no FP exceptions, small stacks) run too;
+// to explore, since the file describes numpy's own wasm run. Outputs go to <suite>-not-wasm/.
 //
 // Outputs in target/conformance/<suite>/: report.md and report.json (per-module counts, totals,
 // the differences), unlisted.txt (lines for the file, to complete with reasons), logs/<module>.log
-// (regrtest's verbose output and tracebacks). The last line on stdout is the summary that
+// (the worker's verbose output and tracebacks). The last line on stdout is the summary that
 // `cargo xtask conformance` reads.
 // Environment: WEFT_DIST (default dist/), WEFT_CACHE (default ~/.cache/weft), WEFT_SOURCES.
 import { spawn, spawnSync } from 'node:child_process';
@@ -48,6 +66,9 @@ import { fileURLToPath } from 'node:url';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '../..');
 const WORKER = path.join(HERE, 'regrtest_worker.py');
+const NUMPY_WORKER = path.join(HERE, 'numpy_worker.py');
+// Reruns of a module after a test crashed its process (each without the tests that crashed).
+const CRASH_RERUNS = 3;
 
 // The process-pool variants of test_concurrent_futures need fork/spawn (no processes on WASI):
 // the threads suite leaves their classes out rather than listing them one by one as skipped.
@@ -97,6 +118,36 @@ const CI_MODULES = [
   'test_capi', 'test_buffer',
 ].map((n) => (n.startsWith('test.') ? n : `test.${n}`));
 
+// numpy's tests named by issue 8: five modules of _core, and all of linalg, fft and random.
+const NUMPY_MODULES = [
+  'numpy._core.tests.test_multiarray', 'numpy._core.tests.test_umath', 'numpy._core.tests.test_numeric',
+  'numpy._core.tests.test_dtype', 'numpy._core.tests.test_ufunc',
+];
+const NUMPY_PACKAGES = ['numpy.linalg.tests.', 'numpy.fft.tests.', 'numpy.random.tests.'];
+
+// numpy-ci, about half of `numpy`'s time: its five _core modules, and of linalg, fft and random
+// the module with the most tests of each API (each module costs 3 s of start-up), less the tests
+// NUMPY_CI_DROP names (a regex on test ids, per module): 12,250 of test_multiarray's 13,900 tests
+// check one kernel each of sort, argsort and partition for every dtype and every array size up
+// to 500 (TestMethods' sort tests keep the kernels in CI), and test_count_nonzero_all counts
+// every boolean array of 16 elements (6 s).
+const NUMPY_CI_MODULES = [
+  ...NUMPY_MODULES,
+  'numpy.linalg.tests.test_linalg', 'numpy.fft.tests.test_pocketfft', 'numpy.random.tests.test_generator_mt19937',
+  'numpy.random.tests.test_random', 'numpy.random.tests.test_direct', 'numpy.random.tests.test_smoke',
+];
+const NUMPY_CI_DROP = {
+  'numpy._core.tests.test_multiarray':
+    '^numpy\\._core\\.tests\\.test_multiarray\\.(test_(arg)?(sort|partition)_(int|float|fp)\\[|TestBool\\.test_count_nonzero_all$)',
+};
+
+function numpyModules(all) {
+  const known = new Set(all.map((m) => m.name));
+  const unknown = NUMPY_MODULES.filter((n) => !known.has(n));
+  if (unknown.length) fail(`NUMPY_MODULES names modules the numpy test bundle does not have: ${unknown.join(' ')}`);
+  return all.filter((m) => NUMPY_MODULES.includes(m.name) || NUMPY_PACKAGES.some((p) => m.name.startsWith(p)));
+}
+
 export const SUITES = {
   threads: {
     modules: () => THREAD_MODULES,
@@ -105,6 +156,7 @@ export const SUITES = {
     listSkips: true, // every SKIP and XFAIL needs a line too
     strict: true, // improvements fail the run as well
     timeout: 120,
+    dropNote: 'process-pool tests of test_concurrent_futures: no processes on WASI',
   },
   ci: {
     modules: (all) => {
@@ -128,6 +180,41 @@ export const SUITES = {
     strict: false,
     timeout: 300,
   },
+  numpy: {
+    kind: 'numpy',
+    modules: numpyModules,
+    universe: 'numpy-full',
+    expected: 'numpy-expected.txt',
+    listSkips: false,
+    strict: false,
+    groups: true,
+    timeout: 600,
+  },
+  'numpy-ci': {
+    kind: 'numpy',
+    modules: (all) => {
+      const modules = numpyModules(all);
+      const unknown = [...NUMPY_CI_MODULES, ...Object.keys(NUMPY_CI_DROP)].filter((n) => !modules.some((m) => m.name === n));
+      if (unknown.length) fail(`NUMPY_CI_MODULES or NUMPY_CI_DROP name modules not in suite numpy: ${unknown.join(' ')}`);
+      return modules.filter((m) => NUMPY_CI_MODULES.includes(m.name)).map((m) => (NUMPY_CI_DROP[m.name] ? { ...m, drop: NUMPY_CI_DROP[m.name] } : m));
+    },
+    dropNote: "test_multiarray's sort, argsort and partition kernels for every dtype and size, and test_count_nonzero_all (NUMPY_CI_DROP)",
+    universe: 'numpy-full',
+    expected: 'numpy-expected.txt',
+    listSkips: false,
+    strict: false,
+    groups: true,
+    timeout: 300,
+  },
+  'numpy-full': {
+    kind: 'numpy',
+    modules: (all) => all,
+    expected: 'numpy-expected.txt',
+    listSkips: false,
+    strict: false,
+    groups: true,
+    timeout: 600,
+  },
 };
 
 const TEST_OUTCOMES = ['FAIL', 'ERROR', 'XPASS', 'SKIP', 'XFAIL', 'HANG', 'CRASH'];
@@ -136,7 +223,7 @@ const LEFT_OUT = new Set(['HANG', 'CRASH']);
 const MODULE_OUTCOMES = ['FAILS', 'SKIPPED', 'CRASH', 'HANG'];
 
 function usage() {
-  return `usage: node tests/conformance/run.mjs {${Object.keys(SUITES).join('|')}} [--jobs N] [--timeout SECONDS] [--only MODULE]... [--strict] [--run-hanging] [--list]`;
+  return `usage: node tests/conformance/run.mjs {${Object.keys(SUITES).join('|')}} [--jobs N] [--timeout SECONDS] [--only MODULE]... [--strict] [--run-hanging] [--not-wasm] [--list]`;
 }
 
 /** A reason the run cannot start (exit status 2). */
@@ -147,7 +234,7 @@ function fail(msg) {
 }
 
 function parseArgs(argv) {
-  const o = { suite: null, jobs: 2, timeout: null, only: [], strict: false, runHanging: false, list: false };
+  const o = { suite: null, jobs: 2, timeout: null, only: [], strict: false, runHanging: false, notWasm: false, list: false };
   const number = (a, v) => {
     const n = Number(v);
     if (!Number.isFinite(n) || n <= 0) fail(`${a} needs a positive number, not ${v}`);
@@ -160,6 +247,7 @@ function parseArgs(argv) {
     else if (a === '--only' && argv[i + 1]) o.only.push(argv[++i]);
     else if (a === '--strict') o.strict = true;
     else if (a === '--run-hanging') o.runHanging = true;
+    else if (a === '--not-wasm') o.notWasm = true;
     else if (a === '--list') o.list = true;
     else if (a === '-h' || a === '--help') {
       console.log(usage());
@@ -169,6 +257,7 @@ function parseArgs(argv) {
   }
   if (!o.suite) fail(`which suite?\n${usage()}`);
   if (!SUITES[o.suite]) fail(`unknown suite ${o.suite}\n${usage()}`);
+  if (o.notWasm && SUITES[o.suite].kind !== 'numpy') fail('--not-wasm is for the numpy suites');
   return o;
 }
 
@@ -187,17 +276,96 @@ function testBundle() {
   return dir;
 }
 
-/** dist/ with python.wasm replaced by the test bundle's: symlinks in a directory of our own. */
-function assetsDir(dist, bundle, dir) {
+/** guest/numpy-tests.sh's directory (built on first use: the tests, pytest's wheels). */
+function numpyTestBundle() {
+  const script = path.join(REPO, 'guest/numpy-tests.sh');
+  console.error(`==> numpy test bundle: bash ${path.relative(REPO, script)}`);
+  const r = spawnSync('bash', [script], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+  if (r.status !== 0) fail(`guest/numpy-tests.sh failed (exit ${r.status ?? r.signal})`);
+  const dir = r.stdout.trim().split('\n').pop();
+  for (const f of ['python-numpy-lib.zip', 'pytest.ini', 'test-modules.txt', 'shipped.sha256']) {
+    if (!fs.existsSync(path.join(dir, f))) fail(`the numpy test bundle ${dir} has no ${f}`);
+  }
+  return dir;
+}
+
+/** dist/ with some files replaced (name -> path): symlinks in a directory of our own. */
+function assetsDir(dist, dir, replaced) {
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
   for (const name of fs.readdirSync(dist)) {
-    if (/^python\.wasm(\.br|\.gz)?$/.test(name)) continue;
+    // A precompressed copy of a replaced file would be the shipped one.
+    if (Object.hasOwn(replaced, name.replace(/\.(br|gz)$/, ''))) continue;
     fs.symlinkSync(path.join(dist, name), path.join(dir, name));
   }
-  fs.symlinkSync(path.join(bundle, 'python.wasm'), path.join(dir, 'python.wasm'));
+  for (const [name, file] of Object.entries(replaced)) fs.symlinkSync(file, path.join(dir, name));
   return dir;
 }
+
+/**
+ * What each kind of suite runs: prepare(dist, outDir, suite, options) returns {all: the modules,
+ * cwd: the workers' working directory (the CLI mounts it), assets(): the assets directory,
+ * interpreter(): what the report says was tested, args(mod, timeout): the CLI's arguments,
+ * name(arg, modules): the module of the suite that a command line's --only names}.
+ */
+const KINDS = {
+  cpython: {
+    title: "CPython 3.13.5's own tests",
+    prepare(dist, outDir, suite) {
+      const bundle = testBundle();
+      const lib = path.join(bundle, 'Lib');
+      const wasm = path.join(bundle, 'python.wasm');
+      return {
+        all: discover(lib),
+        // The CLI mounts its cwd: the bundle directory holding Lib/ must be it.
+        cwd: bundle,
+        assets: () => assetsDir(dist, path.join(outDir, 'assets'), { 'python.wasm': wasm }),
+        interpreter: () => `${path.basename(bundle)}/python.wasm (sha256 ${sha256(wasm).slice(0, 16)}), dist/python-stdlib.zip`,
+        args: (mod, timeout) => [
+          WORKER, lib, mod.name, '--use', suite.resources,
+          ...mod.excluded.flatMap((id) => ['--exclude', id]),
+          ...(mod.drop ? ['--drop', mod.drop] : []),
+          // Every thread's stack in the log shortly before the time limit.
+          '--dump-after', String(Math.max(1, timeout - 10)),
+        ],
+        name: (n) => (n.startsWith('test.') ? n : `test.${n}`),
+      };
+    },
+  },
+  numpy: {
+    title: "numpy 2.3.5's own tests (pytest)",
+    prepare(dist, outDir, suite, o) {
+      const bundle = numpyTestBundle();
+      const lib = path.join(bundle, 'python-numpy-lib.zip');
+      // The tests are only worth their name against the shipped numpy files.
+      const shipped = fs.readFileSync(path.join(bundle, 'shipped.sha256'), 'utf8').trim();
+      const distLib = path.join(dist, 'python-numpy-lib.zip');
+      if (!fs.existsSync(distLib) || sha256(distLib) !== shipped) {
+        fail(`${distLib} is not the numpy stage's python-numpy-lib.zip that ${path.basename(bundle)} was made from: run \`cargo xtask build\``);
+      }
+      const all = fs.readFileSync(path.join(bundle, 'test-modules.txt'), 'utf8').split('\n').filter(Boolean).map((name) => ({ name }));
+      return {
+        all,
+        cwd: bundle, // holds pytest.ini, which the CLI mounts with it
+        assets: () => assetsDir(dist, path.join(outDir, 'assets'), { 'python-numpy-lib.zip': lib }),
+        interpreter: () => `dist/python-numpy.wasm (sha256 ${sha256(path.join(dist, 'python-numpy.wasm')).slice(0, 16)}), dist/python-numpy-lib.zip + ${path.basename(bundle)} (numpy's tests, pytest)`,
+        args: (mod, timeout) => [
+          '--packages', 'numpy', NUMPY_WORKER, path.join(bundle, 'pytest.ini'), mod.name,
+          ...(o.notWasm ? ['--not-wasm'] : []),
+          ...mod.excluded.flatMap((id) => ['--exclude', id]),
+          ...(mod.drop ? ['--drop', mod.drop] : []),
+          '--dump-after', String(Math.max(1, timeout - 10)),
+        ],
+        // numpy._core.tests.test_umath, or a tail naming one module of the suite: test_umath,
+        // linalg.tests.test_regression
+        name: (n, modules) => {
+          const hits = modules.filter((m) => m.name === n || m.name.endsWith(`.${n}`));
+          return hits.length === 1 ? hits[0].name : n;
+        },
+      };
+    },
+  },
+};
 
 function sha256(file) {
   return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
@@ -298,22 +466,43 @@ function moduleOf(id, names) {
 const RANK = { ERROR: 0, FAIL: 1, XPASS: 2, XFAIL: 3, SKIP: 4, ok: 5 };
 const MARK_OUTCOME = { ok: 'ok', FAIL: 'FAIL', ERROR: 'ERROR', skipped: 'SKIP', xfail: 'XFAIL', xpass: 'XPASS' };
 
-function runModule(mod, ctx) {
+/**
+ * Runs a module; when its process dies while a test runs, runs it again without that test (and
+ * the earlier ones that crashed), at most CRASH_RERUNS times. Outcomes of the runs are merged:
+ * the tests that crashed are in `crashed`, the module's end is the last run's.
+ */
+export async function runModule(mod, ctx) {
+  const crashed = [];
+  let merged = null;
+  for (let attempt = 0; ; attempt++) {
+    const r = await runOnce({ ...mod, excluded: [...mod.excluded, ...crashed.map((c) => c.id)] }, ctx, attempt);
+    if (merged) {
+      for (const id of r.order) if (!merged.results.has(id)) merged.order.push(id);
+      for (const [id, v] of r.results) merged.results.set(id, v);
+      for (const id of r.excludedSeen) if (!crashed.some((c) => c.id === id)) merged.excludedSeen.add(id);
+      Object.assign(merged, { ...r, results: merged.results, order: merged.order, excludedSeen: merged.excludedSeen, seconds: merged.seconds + r.seconds });
+    } else merged = r;
+    const died = !r.timedOut && !r.module && r.running && !crashed.some((c) => c.id === r.running);
+    if (!died || attempt >= CRASH_RERUNS || ctx.listedCrash(mod.name)) break;
+    crashed.push({ id: r.running, why: `the interpreter ended (exit ${r.signal ?? r.code}): ${r.lastLine}` });
+  }
+  merged.mod = mod;
+  merged.crashed = crashed;
+  return merged;
+}
+
+function runOnce(mod, ctx, attempt) {
   return new Promise((resolve) => {
-    const args = [ctx.cli, WORKER, ctx.lib, mod.name, '--use', ctx.resources];
-    for (const id of mod.excluded) args.push('--exclude', id);
-    if (mod.drop) args.push('--drop', mod.drop);
-    // Every thread's stack in the log shortly before the time limit.
-    args.push('--dump-after', String(Math.max(1, ctx.timeout - 10)));
+    const args = [ctx.cli, ...ctx.args(mod, ctx.timeout)];
     const started = Date.now();
-    // The CLI mounts its cwd: the bundle directory holding Lib/ must be it.
     const child = spawn(process.execPath, args, {
-      cwd: path.dirname(ctx.lib),
+      cwd: ctx.cwd,
       env: { ...process.env, WEFT_ASSETS: ctx.assets },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     ctx.children.add(child);
-    const log = fs.createWriteStream(path.join(ctx.logDir, `${mod.name}.log`));
+    const log = fs.createWriteStream(path.join(ctx.logDir, `${mod.name}.log`), { flags: attempt ? 'a' : 'w' });
+    if (attempt) log.write(`\n==== run ${attempt + 1}, without the tests that crashed: ${mod.excluded.join(' ')}\n`);
     const results = new Map(); // id -> {outcome, reason}
     const order = [];
     const state = { running: null, excludedSeen: new Set(), dropped: 0, module: null, lastLine: '', timedOut: false };
@@ -381,7 +570,9 @@ const RAN_STATES = new Set(['PASSED', 'FAILED', 'ENV_CHANGED']);
 export function evaluate(r, exp, suite, o) {
   const name = r.mod.name;
   const listed = exp.modules.get(name);
-  const testsListed = [...exp.tests].filter(([, e]) => e.module === name);
+  // Lines for tests the suite leaves out (mod.drop) say nothing here.
+  const drop = r.mod.drop && new RegExp(r.mod.drop);
+  const testsListed = [...exp.tests].filter(([id, e]) => e.module === name && !drop?.test(id));
   const log = path.relative(REPO, path.join(o.logDir, `${name}.log`));
   const row = {
     module: name, run: 0, passed: 0, failed: 0, errors: 0, skipped: 0, xfail: 0, xpass: 0,
@@ -393,7 +584,19 @@ export function evaluate(r, exp, suite, o) {
     row.status = 'hang';
     return row;
   }
-  for (const id of r.excludedSeen) row[exp.tests.get(id)?.outcome === 'CRASH' ? 'crash' : 'hang']++;
+  // The line that applies to a test: its own or, where the suite allows groups, the most
+  // specific line naming the test without its [parameters], or its class.
+  const entryFor = (id) => {
+    if (exp.tests.has(id)) return id;
+    if (!suite.groups) return null;
+    for (let key = id.split('[')[0]; key.length > name.length; key = key.slice(0, key.lastIndexOf('.'))) {
+      if (key !== id && exp.tests.has(key)) return key;
+    }
+    return null;
+  };
+  const crashed = r.crashed ?? [];
+  for (const id of r.excludedSeen) row[exp.tests.get(entryFor(id))?.outcome === 'CRASH' ? 'crash' : 'hang']++;
+  row.crash += crashed.length;
   for (const { outcome } of r.results.values()) {
     row.run++;
     if (outcome === 'ok') row.passed++;
@@ -408,7 +611,7 @@ export function evaluate(r, exp, suite, o) {
     why = r.running ? `timed out after ${o.timeout}s while running ${r.running}` : `timed out after ${o.timeout}s`;
   } else if (!r.module) {
     kind = 'crash';
-    why = `ended (exit ${r.signal ?? r.code}) before regrtest's result${r.running ? `, while running ${r.running}` : ''}: ${r.lastLine}`;
+    why = `ended (exit ${r.signal ?? r.code}) before the worker's result${r.running ? `, while running ${r.running}` : ''}: ${r.lastLine}`;
   } else if (r.module.state === 'UNCAUGHT_EXC') {
     kind = 'crash';
     why = `failed to load: ${r.module.reason}`;
@@ -420,7 +623,7 @@ export function evaluate(r, exp, suite, o) {
     row.envChanged = r.module.state === 'ENV_CHANGED';
   } else {
     kind = 'crash';
-    why = `regrtest state ${r.module.state}: ${r.module.reason}`;
+    why = `the worker's state ${r.module.state}: ${r.module.reason}`;
   }
 
   const expectedKind = { SKIPPED: 'skipped', CRASH: 'crash', HANG: 'timeout' }[listed?.outcome];
@@ -433,6 +636,7 @@ export function evaluate(r, exp, suite, o) {
     const outcome = { timeout: 'HANG', crash: 'CRASH', skipped: 'SKIPPED' }[kind];
     row.unlisted.push({ id: name, outcome, observed: why });
     if (kind === 'timeout' && r.running) row.unlisted.push({ id: r.running, outcome: 'HANG', observed: `was running when ${name} timed out` });
+    for (const c of crashed) row.unlisted.push({ id: c.id, outcome: 'CRASH', observed: `was running when ${name} ended: ${c.why}` });
     if (kind === 'crash' && r.running) row.unlisted.push({ id: r.running, outcome: 'CRASH', observed: `was running when ${name} ended: ${r.lastLine}` });
     return row;
   }
@@ -443,11 +647,24 @@ export function evaluate(r, exp, suite, o) {
   const blanket = listed?.outcome === 'FAILS';
   const mustList = (outcome) => !['SKIP', 'XFAIL'].includes(outcome) || suite.listSkips;
   let covered = 0;
+  const matched = new Map(); // listed id -> {tests, notPassing, group}: the tests its line covered
+  const cover = (key, id, passing) => {
+    const m = matched.get(key) ?? { tests: 0, notPassing: 0, group: false };
+    m.tests++;
+    if (!passing) m.notPassing++;
+    if (key !== id) m.group = true;
+    matched.set(key, m);
+  };
   for (const id of r.order) {
     const got = r.results.get(id);
-    const want = exp.tests.get(id);
+    const key = entryFor(id);
+    const want = key && exp.tests.get(key);
+    // A group's tests that pass or skip (when skips are not compared) are just counted.
+    if (key) cover(key, id, got.outcome === 'ok' || (key !== id && !mustList(got.outcome)));
+    if (key && key !== id && !mustList(got.outcome)) continue;
     if (got.outcome === 'ok') {
-      if (want && !LEFT_OUT.has(want.outcome)) row.tighten.push(`${id}: listed as ${want.outcome} (${lineOf(want)}) but passes now: remove the line`);
+      // A group line may cover passing tests; whether it still covers a failure is checked below.
+      if (want && key === id && !LEFT_OUT.has(want.outcome)) row.tighten.push(`${id}: listed as ${want.outcome} (${lineOf(want)}) but passes now: remove the line`);
     } else if (want) {
       if (want.outcome !== got.outcome) row.problems.push(`${id}: ${got.outcome}, but listed as ${want.outcome} (${lineOf(want)}): ${got.reason}`);
     } else if (!mustList(got.outcome)) {
@@ -459,12 +676,25 @@ export function evaluate(r, exp, suite, o) {
       row.unlisted.push({ id, outcome: got.outcome, observed: got.reason });
     }
   }
+  // Tests that ended the interpreter (the module ran again without them): never as listed,
+  // since a test listed as CRASH is left out of the run.
+  for (const c of crashed) {
+    const key = entryFor(c.id);
+    const want = key && exp.tests.get(key);
+    row.problems.push(`${c.id}: CRASH${want ? `, but listed as ${want.outcome} (${lineOf(want)})` : ' (not listed)'}: ${c.why}`);
+    row.unlisted.push({ id: c.id, outcome: 'CRASH', observed: c.why });
+    if (key) cover(key, c.id, false);
+  }
   if (blanket && !covered) row.tighten.push(`${name}: listed as FAILS (${lineOf(listed)}) but none of its tests fails now: remove the line`);
+  const leftOut = new Set([...r.excludedSeen].map(entryFor));
   for (const [id, want] of testsListed) {
+    const m = matched.get(id);
     if (LEFT_OUT.has(want.outcome)) {
-      if (!r.excludedSeen.has(id) && !r.results.has(id)) row.tighten.push(`${id}: listed as ${want.outcome} (${lineOf(want)}) but no such test exists`);
-    } else if (!r.results.has(id)) {
+      if (!leftOut.has(id) && !m) row.tighten.push(`${id}: listed as ${want.outcome} (${lineOf(want)}) but no such test exists`);
+    } else if (!m) {
       row.tighten.push(`${id}: listed as ${want.outcome} (${lineOf(want)}) but did not run`);
+    } else if (m.group && !m.notPassing) {
+      row.tighten.push(`${id}: listed as ${want.outcome} (${lineOf(want)}) but none of its ${m.tests} tests fails now: remove the line`);
     }
   }
   const nonPassing = row.failed + row.errors + row.xpass + (suite.listSkips ? row.skipped + row.xfail : 0);
@@ -521,7 +751,7 @@ function totalsLines(t) {
 function writeReports(o, rows, totals, meta) {
   const md = [];
   md.push(`# Conformance: ${o.suite}`, '');
-  md.push(`CPython 3.13.5's own tests under Weft in Node (\`${meta.command}\`).`, '');
+  md.push(`${meta.title} under Weft in Node (\`${meta.command}\`).`, '');
   md.push('| | |', '|---|---|');
   for (const [k, v] of Object.entries(meta.environment)) md.push(`| ${k} | ${v} |`);
   md.push('', '## Totals', '');
@@ -551,13 +781,14 @@ async function main() {
     if (!fs.existsSync(path.join(dist, f))) fail(`${path.join(dist, f)} is missing: run \`cargo xtask build\` first`);
   }
   const expectedFile = path.join(HERE, suite.expected);
-  const bundle = testBundle();
-  const lib = path.join(bundle, 'Lib');
-  const all = discover(lib);
+  const kind = KINDS[suite.kind ?? 'cpython'];
+  o.outDir = path.join(REPO, 'target/conformance', o.notWasm ? `${o.suite}-not-wasm` : o.suite);
+  const prepared = kind.prepare(dist, o.outDir, suite, o);
+  const all = prepared.all;
   const universe = suite.universe ? SUITES[suite.universe].modules(all) : suite.modules(all);
   let modules = suite.modules(all).map((m) => ({ ...m }));
   if (o.only.length) {
-    const want = o.only.map((n) => (n.startsWith('test.') ? n : `test.${n}`));
+    const want = o.only.map((n) => prepared.name(n, modules));
     const missing = want.filter((n) => !modules.some((m) => m.name === n));
     if (missing.length) fail(`--only: not in suite ${o.suite}: ${missing.join(' ')} (see --list)`);
     modules = modules.filter((m) => want.includes(m.name));
@@ -568,7 +799,6 @@ async function main() {
   }
   const exp = readExpected(expectedFile, universe);
 
-  o.outDir = path.join(REPO, 'target/conformance', o.suite);
   o.logDir = path.join(o.outDir, 'logs');
   fs.rmSync(o.logDir, { recursive: true, force: true });
   fs.mkdirSync(o.logDir, { recursive: true });
@@ -581,15 +811,20 @@ async function main() {
   } catch {
     // first run: alphabetical
   }
-  const assets = assetsDir(dist, bundle, path.join(o.outDir, 'assets'));
+  const assets = prepared.assets();
   for (const m of modules) {
     const listed = exp.modules.get(m.name);
     m.notRun = listed?.outcome === 'HANG' && !o.runHanging;
     m.excluded = [...exp.tests].filter(([, e]) => e.module === m.name && (e.outcome === 'CRASH' || (e.outcome === 'HANG' && !o.runHanging))).map(([id]) => id);
   }
-  const queue = [...modules].sort((a, b) => (previous[b.name] ?? 1e9) - (previous[a.name] ?? 1e9));
+  // A module run with tests dropped keeps its own duration.
+  const durationKey = (m) => (m.drop ? `${o.suite}:${m.name}` : m.name);
+  const queue = [...modules].sort((a, b) => (previous[durationKey(b)] ?? 1e9) - (previous[durationKey(a)] ?? 1e9));
 
-  const ctx = { cli: path.join(dist, 'cli.mjs'), lib, assets, timeout: o.timeout, resources: suite.resources, logDir: o.logDir, children: new Set() };
+  const ctx = {
+    cli: path.join(dist, 'cli.mjs'), args: prepared.args, cwd: prepared.cwd, assets, timeout: o.timeout, logDir: o.logDir, children: new Set(),
+    listedCrash: (name) => exp.modules.get(name)?.outcome === 'CRASH',
+  };
   const stop = (sig) => {
     for (const c of ctx.children) c.kill('SIGKILL');
     process.exit(sig === 'SIGINT' ? 130 : 143);
@@ -616,7 +851,9 @@ async function main() {
   const seconds = (Date.now() - t0) / 1000;
 
   const ordered = modules.map((m) => rows.get(m.name));
-  for (const r of ordered) if (r.status !== 'hang') previous[r.module] = Math.round(r.seconds * 10) / 10;
+  modules.forEach((m, i) => {
+    if (ordered[i].status !== 'hang') previous[durationKey(m)] = Math.round(ordered[i].seconds * 10) / 10;
+  });
   fs.writeFileSync(durationsFile, JSON.stringify(previous, null, 1) + '\n');
   const totals = totalsOf(ordered);
   const problems = ordered.flatMap((r) => r.problems);
@@ -631,7 +868,7 @@ async function main() {
   console.log(`${'module'.padEnd(w)} ${COLS.map((c) => c.padStart(7)).join(' ')}  status`);
   for (const r of shown) console.log(`${r.module.padEnd(w)} ${cells(r).map((c) => String(c).padStart(7)).join(' ')}  ${statusText(r)}`);
   console.log(`${'total'.padEnd(w)} ${cells(totals).map((c) => String(c).padStart(7)).join(' ')}`);
-  if (totals.dropped) console.log(`(${totals.dropped} process-pool tests of test_concurrent_futures left out: no processes on WASI)`);
+  if (totals.dropped) console.log(`(${totals.dropped} tests left out: ${suite.dropNote})`);
   for (const l of totalsLines(totals)) console.log(l);
   const rel = path.relative(REPO, expectedFile);
   if (problems.length) {
@@ -653,6 +890,7 @@ async function main() {
   const cpus = os.cpus();
   writeReports(o, ordered, totals, {
     suite: o.suite,
+    title: kind.title,
     command: `node tests/conformance/run.mjs ${process.argv.slice(2).join(' ')}`,
     expected: rel,
     seconds,
@@ -663,8 +901,10 @@ async function main() {
       machine: `${cpus.length} × ${cpus[0]?.model ?? '?'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}`,
       node: process.version,
       weft: `${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain') ? ' + local changes' : ''}`,
-      interpreter: `${path.basename(bundle)}/python.wasm (sha256 ${sha256(path.join(bundle, 'python.wasm')).slice(0, 16)}), dist/python-stdlib.zip`,
-      resources: suite.resources === 'all' ? '-u all' : suite.resources ? `-u ${suite.resources}` : 'none (the default of python -m test)',
+      interpreter: prepared.interpreter(),
+      ...(suite.kind === 'numpy'
+        ? { pytest: `numpy's pytest.ini, --capture=sys, --import-mode=importlib (numpy_worker.py)${o.notWasm ? '; IS_WASM off (--not-wasm)' : ''}` }
+        : { resources: suite.resources === 'all' ? '-u all' : suite.resources ? `-u ${suite.resources}` : 'none (the default of python -m test)' }),
       'time limit': `${o.timeout} s per module, ${o.jobs} job(s)`,
     },
   });

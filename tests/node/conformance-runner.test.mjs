@@ -1,9 +1,12 @@
 // tests/conformance/run.mjs's own logic, without running CPython: the expectation file's
 // validation, and how one module's outcomes are judged against it.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, test } from 'node:test';
 
-import { SetupError, SUITES, evaluate, parseExpected } from '../conformance/run.mjs';
+import { SetupError, SUITES, evaluate, parseExpected, runModule } from '../conformance/run.mjs';
 
 const UNIVERSE = ['test.test_a', 'test.test_b', 'test.test_pkg.test_c', 'test.test_skip'].map((name) => ({ name }));
 
@@ -79,9 +82,30 @@ describe('expectation file', () => {
   });
 
   test('the checked-in suites are defined', () => {
-    assert.deepEqual(Object.keys(SUITES).sort(), ['ci', 'full', 'threads']);
+    assert.deepEqual(Object.keys(SUITES).sort(), ['ci', 'full', 'numpy', 'numpy-ci', 'numpy-full', 'threads']);
     assert.equal(SUITES.threads.listSkips, true);
     assert.equal(SUITES.ci.expected, SUITES.full.expected);
+    assert.equal(SUITES['numpy-ci'].expected, SUITES.numpy.expected);
+    assert.equal(SUITES.numpy.kind, 'numpy');
+    assert.ok(SUITES.numpy.groups && !SUITES.full.groups);
+  });
+
+  test("the numpy suites take issue 8's modules, and fail on one the bundle lacks", () => {
+    const bundle = [
+      'numpy._core.tests.test_multiarray', 'numpy._core.tests.test_umath', 'numpy._core.tests.test_numeric',
+      'numpy._core.tests.test_dtype', 'numpy._core.tests.test_ufunc', 'numpy._core.tests.test_datetime',
+      'numpy.linalg.tests.test_linalg', 'numpy.linalg.tests.test_regression', 'numpy.fft.tests.test_pocketfft',
+      'numpy.random.tests.test_random', 'numpy.random.tests.test_generator_mt19937', 'numpy.random.tests.test_direct',
+      'numpy.random.tests.test_smoke', 'numpy.lib.tests.test_io',
+    ].map((name) => ({ name }));
+    const names = SUITES.numpy.modules(bundle).map((m) => m.name);
+    assert.ok(!names.includes('numpy._core.tests.test_datetime') && !names.includes('numpy.lib.tests.test_io'));
+    assert.equal(names.length, 12);
+    const ci = SUITES['numpy-ci'].modules(bundle);
+    assert.ok(ci.every((m) => names.includes(m.name)));
+    assert.ok(!ci.some((m) => m.name === 'numpy.linalg.tests.test_regression'));
+    assert.ok(new RegExp(ci.find((m) => m.name === 'numpy._core.tests.test_multiarray').drop).test('numpy._core.tests.test_multiarray.test_sort_int[int8-N3]'));
+    assert.throws(() => SUITES.numpy.modules(bundle.slice(1)), /NUMPY_MODULES names modules the numpy test bundle does not have: numpy\._core\.tests\.test_multiarray/);
   });
 });
 
@@ -161,6 +185,18 @@ describe('judging a module', () => {
     assert.equal(evaluate(died, expect('test.test_a  CRASH  dies\n'), full, O).status, 'crash');
   });
 
+  test('a test that crashed its process (the module ran again without it) is a difference', () => {
+    const r = run('test.test_a', { 'test.test_a.T.ok': 'ok' }, { crashed: [{ id: 'test.test_a.T.deep', why: 'the interpreter ended (exit 70): stack' }] });
+    const row = evaluate(r, expect(''), full, O);
+    assert.equal(row.status, 'DIFFERS');
+    assert.equal(row.ran, true);
+    assert.equal(row.crash, 1);
+    assert.match(row.problems[0], /test\.test_a\.T\.deep: CRASH \(not listed\): the interpreter ended/);
+    assert.deepEqual(row.unlisted.map((u) => [u.id, u.outcome]), [['test.test_a.T.deep', 'CRASH']]);
+    const listed = evaluate(r, expect('test.test_a.T.deep  FAIL  why\n'), full, O);
+    assert.match(listed.problems[0], /CRASH, but listed as FAIL \(line 1\)/);
+  });
+
   test('tests left out as HANG or CRASH are counted, and stale ones reported', () => {
     const exp = expect('test.test_a.T.h  HANG  waits\ntest.test_a.T.c  CRASH  stack\ntest.test_a.T.gone  HANG  waits\n');
     const row = evaluate(run('test.test_a', { 'test.test_a.T.ok': 'ok' }, { excludedSeen: new Set(['test.test_a.T.h', 'test.test_a.T.c']) }), exp, full, O);
@@ -169,5 +205,110 @@ describe('judging a module', () => {
     assert.equal(row.crash, 1);
     assert.equal(row.tighten.length, 1);
     assert.match(row.tighten[0], /test\.test_a\.T\.gone: listed as HANG \(line 3\) but no such test exists/);
+  });
+});
+
+describe('group lines (numpy suites)', () => {
+  const numpy = SUITES.numpy;
+  const M = 'numpy.x.tests.test_m';
+  const universe = [{ name: M }];
+  const exp = (text) => parseExpected(text, 'x.txt', universe);
+  const runM = (results, extra) => run(M, Object.fromEntries(Object.entries(results).map(([k, v]) => [`${M}.${k}`, v])), extra);
+
+  test('a test without [parameters] covers each parametrization; a class each of its tests', () => {
+    const e = exp(`${M}.T.test_p  FAIL  no ctypes\n${M}.C  ERROR  no os.dup\n`);
+    const row = evaluate(runM({ 'T.test_p[a]': 'FAIL', 'T.test_p[b]': 'ok', 'C.test_x[1.5-a b]': 'ERROR', 'C.test_y': 'ERROR', 'D.test_z': 'ok' }), e, numpy, O);
+    assert.deepEqual(row.problems, []);
+    assert.deepEqual(row.tighten, []);
+    assert.equal(row.status, 'expected');
+  });
+
+  test("a group's skipped tests are counted, not compared", () => {
+    const e = exp(`${M}.T.test_p  XPASS  why\n`);
+    const row = evaluate(runM({ 'T.test_p[a]': 'XPASS', 'T.test_p[b]': 'SKIP' }), e, numpy, O);
+    assert.deepEqual(row.problems, []);
+    assert.deepEqual(row.tighten, []);
+    const skipsOnly = evaluate(runM({ 'T.test_p[b]': 'SKIP' }), e, numpy, O);
+    assert.match(skipsOnly.tighten[0], /none of its 1 tests fails now/);
+  });
+
+  test('the most specific line applies, and kinds are still compared', () => {
+    const e = exp(`${M}.C  ERROR  setup fails\n${M}.C.test_y  FAIL  assertion\n`);
+    const row = evaluate(runM({ 'C.test_x': 'ERROR', 'C.test_y': 'ERROR' }), e, numpy, O);
+    assert.equal(row.problems.length, 1);
+    assert.match(row.problems[0], /C\.test_y: ERROR, but listed as FAIL \(line 2\)/);
+  });
+
+  test('a group none of whose tests fails is reported for tightening, once', () => {
+    const e = exp(`${M}.T.test_p  FAIL  why\n`);
+    const row = evaluate(runM({ 'T.test_p[a]': 'ok', 'T.test_p[b]': 'ok' }), e, numpy, O);
+    assert.deepEqual(row.problems, []);
+    assert.equal(row.tighten.length, 1);
+    assert.match(row.tighten[0], /T\.test_p: listed as FAIL \(line 1\) but none of its 2 tests fails now/);
+    const gone = evaluate(runM({ 'U.test_q': 'ok' }), e, numpy, O);
+    assert.match(gone.tighten[0], /T\.test_p: listed as FAIL \(line 1\) but did not run/);
+  });
+
+  test('groups are left out as a whole when listed as HANG or CRASH', () => {
+    const e = exp(`${M}.T  HANG  waits for a process\n`);
+    const row = evaluate(runM({ 'U.test_q': 'ok' }, { excludedSeen: new Set([`${M}.T.test_a`, `${M}.T.test_b[1]`]) }), e, numpy, O);
+    assert.equal(row.hang, 2);
+    assert.deepEqual(row.tighten, []);
+  });
+
+  test('other suites match test lines exactly', () => {
+    const e = expect('test.test_a.T.test_p  FAIL  why\n');
+    const row = evaluate(run('test.test_a', { 'test.test_a.T.test_p[a]': 'FAIL' }), e, SUITES.full, O);
+    assert.match(row.problems[0], /test_p\[a\]: FAIL \(not listed\)/);
+  });
+});
+
+describe('a test that ends the interpreter', () => {
+  // A stand-in for `node dist/cli.mjs WORKER ...`: writes the worker's marks for T.ok, then
+  // "traps" (exit 70, as the CLI does) in T.crash unless that test is excluded; with it excluded,
+  // runs T.after and reports the module.
+  const FAKE = `
+const args = process.argv.slice(2);
+const excluded = args.flatMap((a, i) => (args[i - 1] === '--exclude' ? [a] : []));
+const mark = (s) => process.stderr.write('\\n##weft-test ' + s + '\\n');
+mark('start m.T.ok'); mark('ok m.T.ok ""');
+if (!excluded.includes('m.T.crash')) { mark('start m.T.crash'); process.stderr.write('weft: python.wasm trapped: unreachable\\n'); process.exit(70); }
+mark('excluded m.T.crash'); mark('start m.T.after'); mark('FAIL m.T.after "AssertionError: x"');
+mark('module FAILED {"reason": "", "tests_run": 2, "env_changed": false}');
+`;
+
+  test('is a CRASH of that test; the module runs again without it and its other outcomes count', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-runner-'));
+    try {
+      const cli = path.join(dir, 'fake-cli.mjs');
+      fs.writeFileSync(cli, FAKE);
+      const ctx = {
+        cli, args: (mod) => mod.excluded.flatMap((id) => ['--exclude', id]), cwd: dir, assets: dir, timeout: 60,
+        logDir: dir, children: new Set(), listedCrash: () => false,
+      };
+      const r = await runModule({ name: 'm', excluded: [] }, ctx);
+      assert.deepEqual(r.crashed.map((c) => c.id), ['m.T.crash']);
+      assert.match(r.crashed[0].why, /exit 70.*trapped: unreachable/);
+      assert.deepEqual(r.order, ['m.T.ok', 'm.T.after']);
+      assert.equal(r.module.state, 'FAILED');
+      assert.equal(r.excludedSeen.size, 0); // left out by the runner, not by the file
+      const universe = [{ name: 'm' }];
+      const row = evaluate(r, parseExpected('m.T.after  FAIL  why\n', 'x.txt', universe), SUITES.numpy, { logDir: dir, timeout: 60 });
+      assert.equal(row.status, 'DIFFERS');
+      assert.deepEqual(row.problems.map((p) => p.split(':')[0]), ['m.T.crash']);
+      assert.deepEqual(row.unlisted.map((u) => [u.id, u.outcome]), [['m.T.crash', 'CRASH']]);
+      assert.equal(row.passed, 1);
+      assert.equal(row.crash, 1);
+      assert.match(fs.readFileSync(path.join(dir, 'm.log'), 'utf8'), /==== run 2, without the tests that crashed: m\.T\.crash/);
+      // Listed as CRASH, the test is left out from the start: no rerun, no difference.
+      const listed = parseExpected('m.T.after  FAIL  why\nm.T.crash  CRASH  traps\n', 'x.txt', universe);
+      const r2 = await runModule({ name: 'm', excluded: ['m.T.crash'] }, ctx);
+      assert.deepEqual(r2.crashed, []);
+      const row2 = evaluate(r2, listed, SUITES.numpy, { logDir: dir, timeout: 60 });
+      assert.equal(row2.status, 'expected');
+      assert.equal(row2.crash, 1);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,9 +1,9 @@
 //! `cargo xtask conformance`: CPython's own regression tests (Lib/test, what `python -m test`
-//! runs) under Weft in Node. One runner, tests/conformance/run.mjs, runs a suite's modules in
-//! parallel worker processes against the test bundle (guest/test-bundle.sh), compares every
-//! outcome with the suite's checked-in expectation file, ends with a line `<suite>: N passed,
-//! ...` and exits non-zero when something differs from that file. This prints one row per suite
-//! and a total.
+//! runs) and numpy's own test suite (pytest) under Weft in Node. One runner,
+//! tests/conformance/run.mjs, runs a suite's modules in parallel worker processes against a test
+//! bundle (guest/test-bundle.sh; for numpy guest/numpy-tests.sh), compares every outcome with the
+//! suite's checked-in expectation file, ends with a line `<suite>: N passed, ...` and exits
+//! non-zero when something differs from that file. This prints one row per suite and a total.
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
@@ -21,6 +21,15 @@ pub enum Suite {
     /// every module regrtest would run (480), as `python -m test` runs them (expected.txt);
     /// about 9 minutes on 2 cores
     Full,
+    /// numpy's tests of _core (test_multiarray, test_umath, test_numeric, test_dtype,
+    /// test_ufunc), linalg, fft and random, with pytest (numpy-expected.txt); about 2 minutes on 2
+    /// cores
+    Numpy,
+    /// 11 of `numpy`'s 20 modules, less its 12,000 sort kernel cases: about 1 minute
+    /// (numpy-expected.txt)
+    NumpyCi,
+    /// every test module of numpy (177), with pytest (numpy-expected.txt); about 7 minutes
+    NumpyFull,
 }
 
 impl Suite {
@@ -29,12 +38,15 @@ impl Suite {
             Suite::Threads => "threads",
             Suite::Ci => "ci",
             Suite::Full => "full",
+            Suite::Numpy => "numpy",
+            Suite::NumpyCi => "numpy-ci",
+            Suite::NumpyFull => "numpy-full",
         }
     }
 }
 
-/// The suites `cargo xtask test` runs: about 3.5 minutes together.
-pub const TEST_SUITES: &[Suite] = &[Suite::Threads, Suite::Ci];
+/// The suites `cargo xtask test` runs: about 4.5 minutes together.
+pub const TEST_SUITES: &[Suite] = &[Suite::Threads, Suite::Ci, Suite::NumpyCi];
 
 /// Options passed through to run.mjs.
 #[derive(Default, Clone)]
@@ -44,11 +56,12 @@ pub struct Options {
     pub only: Vec<String>,
     pub strict: bool,
     pub run_hanging: bool,
+    pub not_wasm: bool,
 }
 
 pub struct Outcome {
     pub name: &'static str,
-    /// CPython tests that passed, if the suite got as far as its summary.
+    /// Tests (CPython's or numpy's) that passed, if the suite got as far as its summary.
     pub passed: Option<u64>,
     pub summary: String,
     /// Every outcome matched the expectation file.
@@ -91,7 +104,7 @@ pub fn conformance(p: &Paths, suites: &[Suite], o: &Options) -> Result<bool> {
     let total: u64 = outcomes.iter().filter_map(|o| o.passed).sum();
     let bad = outcomes.iter().filter(|o| !o.ok).count();
     println!(
-        "conformance: {total} CPython tests passed; {} of {} suites match their expectations",
+        "conformance: {total} tests passed; {} of {} suites match their expectations",
         outcomes.len() - bad,
         outcomes.len()
     );
@@ -122,6 +135,9 @@ fn run_suite(p: &Paths, s: Suite, o: &Options) -> Outcome {
     }
     if o.run_hanging {
         cmd.arg("--run-hanging");
+    }
+    if o.not_wasm {
+        cmd.arg("--not-wasm");
     }
     cmd.env("WEFT_DIST", &p.dist)
         .env("WEFT_CACHE", &p.cache)

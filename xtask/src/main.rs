@@ -71,10 +71,11 @@ enum Cmd {
         #[arg(long)]
         update_readme: bool,
     },
-    /// CPython's own regression tests (Lib/test) under Weft in Node, against the checked-in
-    /// expectation files (tests/conformance/README.md).
+    /// CPython's own regression tests (Lib/test) and numpy's own test suite under Weft in Node,
+    /// against the checked-in expectation files (tests/conformance/README.md).
     Conformance {
-        /// Suites to run (default: full, the whole of Lib/test; ci is the few-minute subset).
+        /// Suites to run (default: full, the whole of Lib/test; ci is the few-minute subset;
+        /// numpy and numpy-ci: numpy's tests).
         #[arg(value_enum)]
         suites: Vec<conformance::Suite>,
         /// Test modules run at once, each in its own Node process (default 2).
@@ -83,7 +84,8 @@ enum Cmd {
         /// Time limit per module in seconds (default: the suite's own).
         #[arg(long)]
         timeout: Option<u32>,
-        /// Only this module (test_os or test.test_os); repeatable.
+        /// Only this module (test_os or test.test_os; numpy: test_umath or
+        /// numpy._core.tests.test_umath); repeatable.
         #[arg(long)]
         only: Vec<String>,
         /// Also fail when listed outcomes improved (a listed test passes): the file needs tightening.
@@ -92,6 +94,10 @@ enum Cmd {
         /// Also run the modules and tests listed as HANG, to see whether they still hang.
         #[arg(long)]
         run_hanging: bool,
+        /// numpy suites: numpy.testing.IS_WASM off, so the tests numpy skips under wasm run too
+        /// (to explore; reports in target/conformance/<suite>-not-wasm/).
+        #[arg(long)]
+        not_wasm: bool,
     },
 }
 
@@ -141,6 +147,7 @@ fn main() -> ExitCode {
             only,
             strict,
             run_hanging,
+            not_wasm,
         } => conformance::conformance(
             &p,
             &suites,
@@ -150,6 +157,7 @@ fn main() -> ExitCode {
                 only,
                 strict,
                 run_hanging,
+                not_wasm,
             },
         )
         .map(|ok| {

@@ -1,5 +1,5 @@
 //! `cargo xtask test`: build, native Rust tests, npm ci, the Node suites, the Chromium suite, the
-//! npm package's suite, the CPython conformance suites (`cargo xtask conformance`), and
+//! npm package's suite, the CPython and numpy conformance suites (`cargo xtask conformance`), and
 //! one summary line `N passed, N failed` (tests counted across all suites; a suite that cannot
 //! run at all counts as one failure).
 
@@ -24,7 +24,8 @@ pub enum Suite {
     /// the npm package (dist/npm/) packed, installed, used from Node, type-checked, and built
     /// into an app by Vite that runs in Chromium (`tests/package/`)
     Package,
-    /// CPython's own tests under Weft in Node: the `threads` and `ci` conformance suites
+    /// CPython's and numpy's own tests under Weft in Node: the `threads`, `ci` and `numpy-ci`
+    /// conformance suites
     Conformance,
 }
 
@@ -98,7 +99,7 @@ pub fn test(p: &Paths, only: &[Suite]) -> Result<bool> {
                 seconds: 0.0,
             });
         } else {
-            // Counted as one test per suite: the CPython tests are reported by the suite.
+            // Counted as one test per suite: the tests themselves are reported by the suite.
             let suites = crate::conformance::TEST_SUITES;
             for c in crate::conformance::run_all(p, suites, &Default::default()) {
                 outcomes.push(Outcome {
