@@ -10,7 +10,9 @@
 // objects as PyProxies; `toJs()` converts in depth. A PyProxy passed back to Python arrives as
 // the very object it stands for.
 
-export const REF = '__weft_pyref__';
+import { DESCEND, REF, mapData } from './plain-data.mjs';
+
+export { REF };
 
 /** A Python exception: `type` ("ValueError", "module.Class"), `message` (the whole formatted
  *  traceback, as in Pyodide), `pyMessage` (str() of the exception) and `traceback`. */
@@ -61,78 +63,19 @@ export class ProxyTable {
   }
 
   /** Values for the worker: PyProxies as references, the rest as they are (cloned). */
-  encode(v, seen = new Map()) {
-    if (isPyProxy(v)) return { [REF]: live(v[STATE]).id };
-    if (typeof v === 'function') {
-      throw new TypeError(`a JS function cannot be passed to Python from the main thread (it would have to run here): ${String(v).slice(0, 60)}`);
-    }
-    if (typeof v !== 'object' || v === null || ArrayBuffer.isView(v) || v instanceof ArrayBuffer) return v;
-    if (seen.has(v)) return seen.get(v);
-    if (Array.isArray(v)) {
-      const a = [];
-      seen.set(v, a);
-      for (const x of v) a.push(this.encode(x, seen));
-      return a;
-    }
-    if (v instanceof Map) {
-      const m = new Map();
-      seen.set(v, m);
-      for (const [k, x] of v) m.set(this.encode(k, seen), this.encode(x, seen));
-      return m;
-    }
-    if (v instanceof Set) {
-      const s = new Set();
-      seen.set(v, s);
-      for (const x of v) s.add(this.encode(x, seen));
-      return s;
-    }
-    if (Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null) {
-      const o = {};
-      seen.set(v, o);
-      for (const [k, x] of Object.entries(v)) o[k] = this.encode(x, seen);
-      return o;
-    }
-    return v;
+  encode(v) {
+    return mapData(v, (x) => {
+      if (isPyProxy(x)) return { [REF]: live(x[STATE]).id };
+      if (typeof x === 'function') {
+        throw new TypeError(`a JS function cannot be passed to Python from the main thread (it would have to run here): ${String(x).slice(0, 60)}`);
+      }
+      return DESCEND;
+    });
   }
 
-  decode(v, seen = new Map()) {
-    if (typeof v !== 'object' || v === null || ArrayBuffer.isView(v)) return v;
-    if (seen.has(v)) return seen.get(v);
-    if (Object.hasOwn(v, REF)) {
-      const p = this.#proxy(v);
-      seen.set(v, p);
-      return p;
-    }
-    if (Array.isArray(v)) {
-      seen.set(v, v);
-      for (let i = 0; i < v.length; i++) v[i] = this.decode(v[i], seen);
-      return v;
-    }
-    if (v instanceof Map) {
-      seen.set(v, v);
-      for (const [k, x] of [...v]) {
-        const dk = this.decode(k, seen);
-        if (dk !== k) v.delete(k);
-        v.set(dk, this.decode(x, seen));
-      }
-      return v;
-    }
-    if (v instanceof Set) {
-      seen.set(v, v);
-      for (const x of [...v]) {
-        const d = this.decode(x, seen);
-        if (d !== x) {
-          v.delete(x);
-          v.add(d);
-        }
-      }
-      return v;
-    }
-    if (Object.getPrototypeOf(v) === Object.prototype) {
-      seen.set(v, v);
-      for (const k of Object.keys(v)) v[k] = this.decode(v[k], seen);
-    }
-    return v;
+  /** Values from the worker: references become PyProxies (one per reference object). */
+  decode(v) {
+    return mapData(v, (x) => (typeof x === 'object' && x !== null && Object.hasOwn(x, REF) ? this.#proxy(x) : DESCEND));
   }
 
   /** Runs `fn` in a scope: PyProxies made meanwhile are destroyed when it settles, except the

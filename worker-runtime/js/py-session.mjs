@@ -8,8 +8,8 @@
 // which the client turns into PyProxies and releases with 'destroy'. Values coming from the client
 // are decoded the other way: references to the Python objects they stand for (so identity is kept).
 import { PythonError, isPyProxy } from './bridge.mjs';
+import { DESCEND, REF, mapData } from './plain-data.mjs';
 
-export const REF = '__weft_pyref__';
 
 /** Thrown when Python ends the process (exit(), os._exit()) during a request. */
 export class SessionExit extends Error {
@@ -57,7 +57,7 @@ export class Session {
   async handle(req) {
     const b = this.#bridge;
     const transfer = [];
-    const out = (v) => [this.#encode(v, transfer, new Map()), transfer];
+    const out = (v) => [this.#encode(v, transfer), transfer];
     const arg = (v) => this.#decode(v);
     switch (req.op) {
       case 'run':
@@ -133,82 +133,29 @@ export class Session {
     }
   }
 
-  /** A value for the client: Python objects become references (see the top). */
-  #encode(v, transfer, seen) {
-    if (isPyProxy(v)) {
-      const id = this.#nextId++;
-      this.#exported.set(id, v);
-      const info = this.#bridge.pyOp(v, 'type');
-      return { [REF]: id, ...info };
-    }
-    if (typeof v !== 'object' || v === null) {
-      if (typeof v === 'function' || typeof v === 'symbol') {
-        throw new TypeError(`a JS ${typeof v} (${String(v).slice(0, 60)}) cannot be sent to the main thread: only cloneable values and Python objects can`);
+  /** A value for the client: Python objects become references (see the top); whole typed
+   *  arrays are transferred. */
+  #encode(v, transfer) {
+    return mapData(v, (x) => {
+      if (isPyProxy(x)) {
+        const id = this.#nextId++;
+        this.#exported.set(id, x);
+        return { [REF]: id, ...this.#bridge.pyOp(x, 'type') };
       }
-      return v;
-    }
-    if (seen.has(v)) return seen.get(v);
-    if (ArrayBuffer.isView(v)) {
-      if (v.buffer instanceof ArrayBuffer && !transfer.includes(v.buffer) && v.byteLength === v.buffer.byteLength) transfer.push(v.buffer);
-      return v;
-    }
-    if (Array.isArray(v)) {
-      const a = [];
-      seen.set(v, a);
-      for (const x of v) a.push(this.#encode(x, transfer, seen));
-      return a;
-    }
-    if (v instanceof Map) {
-      const m = new Map();
-      seen.set(v, m);
-      for (const [k, x] of v) m.set(this.#encode(k, transfer, seen), this.#encode(x, transfer, seen));
-      return m;
-    }
-    if (v instanceof Set) {
-      const s = new Set();
-      seen.set(v, s);
-      for (const x of v) s.add(this.#encode(x, transfer, seen));
-      return s;
-    }
-    if (Object.getPrototypeOf(v) === Object.prototype) {
-      const o = {};
-      seen.set(v, o);
-      for (const [k, x] of Object.entries(v)) o[k] = this.#encode(x, transfer, seen);
-      return o;
-    }
-    // Errors, Dates, ArrayBuffers, RegExps...: structured clone copies them (or refuses).
-    return v;
+      if (typeof x === 'function' || typeof x === 'symbol') {
+        throw new TypeError(`a JS ${typeof x} (${String(x).slice(0, 60)}) cannot be sent to the main thread: only cloneable values and Python objects can`);
+      }
+      if (ArrayBuffer.isView(x)) {
+        if (x.buffer instanceof ArrayBuffer && !transfer.includes(x.buffer) && x.byteLength === x.buffer.byteLength) transfer.push(x.buffer);
+        return x;
+      }
+      // Errors, Dates, ArrayBuffers...: as they are; structured clone copies them (or refuses).
+      return DESCEND;
+    });
   }
 
-  /** A value from the client: references back to their Python objects. */
-  #decode(v, seen = new Map()) {
-    if (typeof v !== 'object' || v === null || ArrayBuffer.isView(v)) return v;
-    if (seen.has(v)) return seen.get(v);
-    if (Object.hasOwn(v, REF)) return this.#target(v[REF]);
-    if (Array.isArray(v)) {
-      const a = [];
-      seen.set(v, a);
-      for (const x of v) a.push(this.#decode(x, seen));
-      return a;
-    }
-    if (v instanceof Map) {
-      const m = new Map();
-      seen.set(v, m);
-      for (const [k, x] of v) m.set(this.#decode(k, seen), this.#decode(x, seen));
-      return m;
-    }
-    if (v instanceof Set) {
-      const s = new Set();
-      seen.set(v, s);
-      for (const x of v) s.add(this.#decode(x, seen));
-      return s;
-    }
-    if (Object.getPrototypeOf(v) === Object.prototype) {
-      const o = {};
-      seen.set(v, o);
-      for (const [k, x] of Object.entries(v)) o[k] = this.#decode(x, seen);
-      return o;
-    }
-    return v;
+  /** A value from the client: references back to the Python objects they stand for. */
+  #decode(v) {
+    return mapData(v, (x) => (typeof x === 'object' && x !== null && Object.hasOwn(x, REF) ? this.#target(x[REF]) : DESCEND));
   }
 }
