@@ -37,6 +37,40 @@ export class WeftExit extends Error {
 
 const STATE = Symbol('weft.pyproxy.state');
 
+/** What `transfer(value)` returns: `value`, to be moved to the worker instead of copied. */
+class Transferred {
+  constructor(value, buffer) {
+    this.value = value;
+    this.buffer = buffer;
+  }
+}
+
+/** Whether `buffer` was transferred away (ArrayBuffer.prototype.detached is newer than Node 20). */
+function isDetached(buffer) {
+  if ('detached' in ArrayBuffer.prototype) return buffer.detached;
+  if (buffer.byteLength !== 0) return false;
+  try {
+    new Uint8Array(buffer);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * Marks an ArrayBuffer, typed array or DataView, passed to Python from the main thread, to be
+ * moved to the worker (postMessage's transfer list) instead of copied. Its whole ArrayBuffer
+ * moves, so this thread's views of it become empty (detached) once the request is sent. A view
+ * of a SharedArrayBuffer is shared, never copied, and is sent as it is.
+ */
+export function transfer(value) {
+  const buffer = value instanceof ArrayBuffer ? value : ArrayBuffer.isView(value) ? value.buffer : null;
+  if (buffer === null) {
+    throw new TypeError(`transfer(value): value must be an ArrayBuffer, a typed array or a DataView, not ${value === null ? 'null' : typeof value}`);
+  }
+  return new Transferred(value, buffer instanceof ArrayBuffer ? buffer : null);
+}
+
 export function isPyProxy(v) {
   return (typeof v === 'function' || typeof v === 'object') && v !== null && v[STATE] !== undefined;
 }
@@ -62,10 +96,20 @@ export class ProxyTable {
     return this.decode(value);
   }
 
-  /** Values for the worker: PyProxies as references, the rest as they are (cloned). */
-  encode(v) {
+  /** Values for the worker: PyProxies as references, the rest as they are (cloned), except the
+   *  buffers marked by transfer(), which are added to `transfer` (a postMessage transfer list). */
+  encode(v, transfer = []) {
     return mapData(v, (x) => {
       if (isPyProxy(x)) return { [REF]: live(x[STATE]).id };
+      if (x instanceof Transferred) {
+        // postMessage takes a detached buffer in the transfer list, and the message is then lost
+        // on the way (a hang): refuse it here.
+        if (x.buffer && isDetached(x.buffer)) {
+          throw new TypeError('a buffer passed with transfer() was already transferred (its ArrayBuffer is detached)');
+        }
+        if (x.buffer && !transfer.includes(x.buffer)) transfer.push(x.buffer);
+        return x.value;
+      }
       if (typeof x === 'function') {
         throw new TypeError(`a JS function cannot be passed to Python from the main thread (it would have to run here): ${String(x).slice(0, 60)}`);
       }
@@ -115,21 +159,23 @@ export class ProxyTable {
     return this.#request('destroy', { target: state.id }).catch(() => {});
   }
 
-  #op(state, op, fields = {}) {
-    return this.send(op, { target: live(state).id, ...fields });
+  #op(state, op, fields = {}, transfer = []) {
+    return this.send(op, { target: live(state).id, ...fields }, transfer);
   }
 
   #wrap(state) {
     const table = this;
-    // `fields` may be a function, so that encoding the arguments fails as a rejection too.
+    // `fields` may be a function of the encoder, so that encoding the arguments fails as a
+    // rejection too, and the buffers they transfer go with the request.
     const send = (op, fields) => {
       try {
-        return table.#op(state, op, typeof fields === 'function' ? fields() : fields);
+        const transfer = [];
+        const f = typeof fields === 'function' ? fields((v) => table.encode(v, transfer)) : fields;
+        return table.#op(state, op, f, transfer);
       } catch (e) {
         return Promise.reject(e);
       }
     };
-    const enc = (v) => table.encode(v);
     const methods = {
       type: state.type,
       callable: state.callable,
@@ -140,23 +186,23 @@ export class ProxyTable {
       /** str() of the object. */
       str: () => send('str'),
       getAttr: (name) => send('getattr', { arg: name }),
-      setAttr: (name, value) => send('setattr', () => ({ key: name, value: enc(value) })),
+      setAttr: (name, value) => send('setattr', (enc) => ({ key: name, value: enc(value) })),
       delAttr: (name) => send('delattr', { arg: name }),
       hasAttr: (name) => send('hasattr', { arg: name }),
       /** obj[key], or undefined when the key is missing (KeyError), as Pyodide's get. */
-      get: (key) => send('get', () => ({ arg: enc(key) })),
-      set: (key, value) => send('setitem', () => ({ key: enc(key), value: enc(value) })),
-      has: (key) => send('contains', () => ({ arg: enc(key) })),
-      delete: (key) => send('delitem', () => ({ arg: enc(key) })),
+      get: (key) => send('get', (enc) => ({ arg: enc(key) })),
+      set: (key, value) => send('setitem', (enc) => ({ key: enc(key), value: enc(value) })),
+      has: (key) => send('contains', (enc) => ({ arg: enc(key) })),
+      delete: (key) => send('delitem', (enc) => ({ arg: enc(key) })),
       length: () => send('len'),
       dir: () => send('dir'),
-      call: (...args) => send('call', () => ({ args: enc(args) })),
+      call: (...args) => send('call', (enc) => ({ args: enc(args) })),
       callKwargs: (...args) => {
         const kwargs = args.pop();
         if (typeof kwargs !== 'object' || kwargs === null) {
           return Promise.reject(new TypeError('callKwargs(...args, kwargs): the last argument must be an object of keyword arguments'));
         }
-        return send('call', () => ({ args: enc(args), kwargs: enc(kwargs) }));
+        return send('call', (enc) => ({ args: enc(args), kwargs: enc(kwargs) }));
       },
       /** Converts in depth (lists to arrays, dicts to Maps or, with `dict_converter` /
        *  `dictConverter`, what it makes of the entries, sets to Sets). */
@@ -236,11 +282,11 @@ export class ProxyTable {
     // `await proxy.name` reads the attribute; `proxy.name(...args)` calls it as a method in one
     // request.
     const attribute = (name) => {
-      const call = (...args) => send('callMethod', () => ({ name, args: enc(args) }));
+      const call = (...args) => send('callMethod', (enc) => ({ name, args: enc(args) }));
       call.then = (resolve, reject) => send('getattr', { arg: name }).then(resolve, reject);
       call.callKwargs = (...args) => {
         const kwargs = args.pop();
-        return send('callMethod', () => ({ name, args: enc(args), kwargs: enc(kwargs) }));
+        return send('callMethod', (enc) => ({ name, args: enc(args), kwargs: enc(kwargs) }));
       };
       return call;
     };

@@ -411,6 +411,20 @@ export interface Globals {
 /** Whether `value` is a {@link PyProxy}. */
 export function isPyProxy(value: unknown): value is PyProxy;
 
+/** What {@link transfer} returns: a value to be moved to the worker, not copied. */
+export interface Transferred<T> { readonly value: T }
+
+/**
+ * Marks an ArrayBuffer, typed array or DataView passed to Python (a call's arguments,
+ * `set`, `toPy`...) to be moved to the interpreter's worker instead of copied: its whole
+ * ArrayBuffer is transferred, so every view of it on this thread is empty (detached) once the
+ * request is sent. Python receives it as a JsProxy (`to_bytes()`, `to_py()`). Views of a
+ * SharedArrayBuffer are shared, never copied, and go as they are. Throws a TypeError for
+ * anything else.
+ * @example await pyFunc(transfer(new Uint8Array(bigBuffer)));
+ */
+export function transfer<T extends ArrayBuffer | ArrayBufferView>(value: T): Transferred<T>;
+
 /** Starts an interpreter: {@link Weft.start} in Pyodide's words (`loadPyodide`). */
 export function loadWeft(options?: StartOptions): Promise<Weft>;
 

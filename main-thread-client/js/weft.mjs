@@ -1,17 +1,16 @@
 // Weft's main-thread client: starts an interpreter in a dedicated worker and talks to it by
 // messages, so the calling thread (a page's main thread, or Node's) never blocks.
-// The same module runs in browsers and in Node (>= 20). This is the first, small surface;
-// it grows into the Pyodide-style API (runPython, globals, fs) without changing what exists
-// here. Synchronous answers to Python (stdin, page-owned files) and interrupts go through the
+// The same module runs in browsers and in Node (>= 20), with Pyodide's vocabulary (runPython,
+// globals, pyimport, fs, setStdin...) over async PyProxies (pyproxy.mjs). Synchronous answers to Python (stdin, page-owned files) and interrupts go through the
 // sync-io channel in channel.mjs when the platform has SharedArrayBuffer.
 import { ChannelHost, NO_SHARED_MEMORY, PageDirectory, bytesOf, nodeImport, sharedMemoryAvailable } from './channel.mjs';
 import { THREAD_DEFAULTS, ThreadPool, threadOptions } from './threads.mjs';
-import { ProxyTable, PythonError, REF, WeftExit, isPyProxy } from './pyproxy.mjs';
+import { ProxyTable, PythonError, REF, WeftExit, isPyProxy, transfer } from './pyproxy.mjs';
 import { PageBridge } from './page-bridge.mjs';
 import { WeftFS } from './fs.mjs';
 import { outputSink } from './stdio.mjs';
 
-export { PageDirectory, NO_SHARED_MEMORY, THREAD_DEFAULTS, PythonError, WeftExit, isPyProxy };
+export { PageDirectory, NO_SHARED_MEMORY, THREAD_DEFAULTS, PythonError, WeftExit, isPyProxy, transfer };
 
 const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
 
@@ -375,7 +374,8 @@ export class Weft {
    *  and resolves with the Python object as a PyProxy (Pyodide's toPy). */
   toPy(value) {
     try {
-      return this.#proxies.send('toPy', { value: this.#proxies.encode(value) });
+      const transfer = [];
+      return this.#proxies.send('toPy', { value: this.#proxies.encode(value, transfer) }, transfer);
     } catch (e) {
       return Promise.reject(e);
     }

@@ -1,6 +1,7 @@
 // The Python <-> JS bridge in Node: runPython/runPythonAsync, globals, pyimport, PyProxies,
 // errors both ways, `import js` in the worker, asyncio on the worker's event loop.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 
 import { client, startWeft } from './helpers.mjs';
@@ -103,6 +104,36 @@ describe('runPython and values', () => {
       return JSON.stringify([js[0], js[1], [...js[2]]]);
     })), '["x",true,["a"]]');
     await q.destroy();
+  });
+
+  test('transfer(): a buffer moves to the worker instead of being copied', T, async () => {
+    const { py } = s;
+    const data = new Uint8Array(1 << 20).map((_, i) => i % 251);
+    const sha = createHash('sha256').update(data).digest('hex');
+    const digest = await py.runPython('import hashlib\nlambda b: hashlib.sha256(b.to_bytes()).hexdigest()');
+    // By default a copy: the caller keeps its bytes.
+    assert.equal(await digest(data), sha);
+    assert.equal(data.byteLength, 1 << 20);
+    // Transferred: the same bytes arrive, and this thread's view is emptied (detached).
+    assert.equal(await digest(client.transfer(data)), sha);
+    assert.equal(data.byteLength, 0);
+    await assert.rejects(digest(client.transfer(data)), /transfer\(\) was already transferred \(its ArrayBuffer is detached\)/);
+    await assert.rejects(digest(data), /detached/);
+    assert.equal(await digest(new Uint8Array(0)), createHash('sha256').digest('hex'));
+    assert.equal(await digest(client.transfer(new Uint8Array(0))), createHash('sha256').digest('hex'));
+    // Inside nested data, through globals.set and toPy; one buffer marked twice moves once.
+    const xs = new Float64Array([1.5, 2.5]);
+    await py.globals.set('moved', { xs: client.transfer(xs), again: client.transfer(xs) });
+    assert.equal(xs.length, 0);
+    assert.equal(await py.runPython('import struct\nstruct.unpack("2d", moved.again.to_bytes())[1]'), 2.5);
+    const raw = new ArrayBuffer(3);
+    const list = await py.toPy([client.transfer(raw)]);
+    assert.equal(raw.byteLength, 0);
+    // toPy converts in depth: the buffer became bytes.
+    assert.equal(await py.runPython('lambda l: repr(l[0])').then((f) => f(list)), "b'\\x00\\x00\\x00'");
+    assert.throws(() => client.transfer('text'), /transfer\(value\): value must be an ArrayBuffer, a typed array or a DataView, not string/);
+    await py.runPython('del moved');
+    await Promise.all([digest.destroy(), list.destroy()]);
   });
 
   test('a PyProxy passed back to Python is the same object (identity)', T, async () => {
