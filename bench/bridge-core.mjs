@@ -27,7 +27,7 @@ def measure(n, reps):
     return [[per_call_ns(py_to_js, n) for _ in range(reps)], [per_call_ns(js_to_py, n) for _ in range(reps)]]
 `;
 
-export async function runBridge(Weft, { log = () => {}, reps = 21, calls = 20000, bufferMb = 10 } = {}) {
+export async function runBridge(Weft, { log = () => {}, client, reps = 21, calls = 20000, bufferMb = 10 } = {}) {
   const py = await Weft.start({ stdout: () => {}, stderr: () => {} });
   try {
     const out = {};
@@ -73,12 +73,17 @@ f()
     const buffer = new Uint8Array(size).fill(7);
     const take = await py.runPython('lambda b: len(b.to_bytes())');
     const toPy = [];
+    const moved = [];
     const fromPy = [];
     await py.runPython(`big = bytes(${size})`);
     for (let i = 0; i < Math.max(3, Math.floor(reps / 3)); i++) {
       let t = performance.now();
       if ((await take(buffer)) !== size) throw new Error('the buffer did not arrive whole');
       toPy.push(performance.now() - t);
+      const fresh = new Uint8Array(size).fill(7); // transfer() empties it: a new one each time
+      t = performance.now();
+      if ((await take(client.transfer(fresh))) !== size) throw new Error('the buffer did not arrive whole');
+      moved.push(performance.now() - t);
       t = performance.now();
       const b = await py.runPython('big');
       if (b.length !== size) throw new Error('the buffer did not come back whole');
@@ -87,6 +92,7 @@ f()
     await take.destroy();
     out.buffer_bytes = size;
     out.buffer_to_python_ms = summary(toPy);
+    out.buffer_to_python_transfer_ms = summary(moved);
     out.buffer_from_python_ms = summary(fromPy);
     out.calls = calls;
     return out;

@@ -1099,6 +1099,11 @@ fn bridge_section(node: &Result<Value>, chromium: &Result<Value>) -> String {
             ms("buffer_to_python_ms"),
         ),
         (
+            "the same with `f(transfer(uint8Array))`: moved, not cloned".into(),
+            "",
+            ms("buffer_to_python_transfer_ms"),
+        ),
+        (
             "10 MiB `bytes` Python -> main (`runPython('big')`)".into(),
             "",
             ms("buffer_from_python_ms"),
@@ -1112,8 +1117,8 @@ call on the client, {runs} calls after 20 warm-up calls, median (min-max). In-wo
 {calls} calls in a Python loop timed with `time.perf_counter_ns()`, {reps} times; the figure is \
 per call; the synchronous main-thread calls ({sync} per repetition) cross the sync-io channel \
 (request, bell message, the page's answer, `Atomics` wake-up). The Pyodide figures are the issue's (same-thread calls, its own measurement). Buffers: \
-the main thread's Uint8Array is structured-cloned to the worker, then copied into Python by \
-`to_bytes()`; `bytes` become a Uint8Array in the worker (one copy out of wasm memory) and are \
+the main thread's Uint8Array is structured-cloned to the worker (or, with `transfer()`, moved), \
+then copied into Python by `to_bytes()`; `bytes` become a Uint8Array in the worker (one copy out of wasm memory) and are \
 transferred, not copied, to the main thread.\n",
         runs = count(&["run_python_us", "n"]),
         calls = count(&["calls"]),
