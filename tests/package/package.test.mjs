@@ -54,8 +54,14 @@ describe('the npm package', () => {
     for (const f of ['package.json', 'README.md', 'weft.mjs', 'weft.d.ts', 'channel.mjs', 'threads.mjs', 'cli.mjs',
       'worker.mjs', 'runtime-workers.mjs', 'runtime/worker_runtime.js', 'runtime/worker_runtime_bg.wasm',
       'main/main_thread_client.js', 'main/main_thread_client_bg.wasm', 'python.wasm', 'python-stdlib.zip',
-      'python-numpy.wasm', 'python-numpy-lib.zip', 'asset-sizes.json', 'coi-register.js', 'coi-sw.js']) {
+      'python-numpy.wasm', 'python-numpy-lib.zip', 'asset-sizes.json', 'coi-register.js', 'coi-sw.js',
+      'LICENSE-MIT', 'LICENSE-APACHE', 'THIRD-PARTY-LICENSES.txt']) {
       assert.ok(files.includes(f), `${f} is not in the package: ${files.join(' ')}`);
+    }
+    // The licenses of what it ships: CPython's, numpy's, and the runtime's crates'.
+    const notices = await readFile(join(app, 'node_modules', 'weft-python', 'THIRD-PARTY-LICENSES.txt'), 'utf8');
+    for (const needle of ['PYTHON SOFTWARE FOUNDATION LICENSE VERSION 2', 'numpy 2.3.5', '- wasm-bindgen ']) {
+      assert.ok(notices.includes(needle), `THIRD-PARTY-LICENSES.txt lacks ${needle}`);
     }
     const strays = files.filter((f) => /\.(br|gz|html|css)$/.test(f) || /^(demos|vendor)\//.test(f) || f.endsWith('.wasm.d.ts'));
     assert.deepEqual(strays, []);

@@ -61,6 +61,7 @@ pub fn build(p: &Paths, o: &Options) -> Result {
         js(p)?;
     }
     asset_sizes(p)?;
+    crate::licenses::third_party(p, &[RUNTIME.package, MAIN_CHANNEL.package], o.force)?;
     npm_package(p)?;
     // After every step, whichever ran: each one can rewrite a file that has variants.
     crate::precompress::precompress(p, o.force)?;
@@ -76,7 +77,14 @@ pub const NPM_DIR: &str = "npm";
 /// files: weft.d.ts is the package's types), the guest's assets, the sizes behind progress
 /// reports, and the service worker that isolates pages on hosts that send no headers.
 const NPM_DIRS: [&str; 2] = ["main", "runtime"];
-const NPM_FILES: [&str; 3] = ["asset-sizes.json", "coi-register.js", "coi-sw.js"];
+const NPM_FILES: [&str; 4] = [
+    "asset-sizes.json",
+    "coi-register.js",
+    "coi-sw.js",
+    crate::licenses::FILE,
+];
+/// Weft's own license texts, from the repository's root into the package's.
+const LICENSE_FILES: [&str; 2] = ["LICENSE-MIT", "LICENSE-APACHE"];
 
 /// Lays out dist/npm/: package.json (main-thread-client/npm/package.json with the workspace's
 /// version), README.md, and copies of the package's files from dist/. Skipped, with a note,
@@ -117,6 +125,9 @@ fn npm_package(p: &Paths) -> Result {
         .map(|n| (p.dist.join(n), out.join(n)))
         .collect();
     copies.push((source.join("README.md"), out.join("README.md")));
+    for f in LICENSE_FILES {
+        copies.push((p.repo.join(f), out.join(f)));
+    }
     let updated = sync_files(p, &copies, "npm-files.txt")?;
     let manifest = package_json(&source.join("package.json"), env!("CARGO_PKG_VERSION"))?;
     let target = out.join("package.json");

@@ -4,6 +4,7 @@
 mod bench;
 mod build;
 mod conformance;
+mod licenses;
 mod precompress;
 mod sizes;
 mod test;

@@ -146,6 +146,26 @@ pub fn stderr_stdio() -> Stdio {
     }
 }
 
+/// Runs `cmd` and returns its stdout; its stderr goes to ours, and a failure is an error naming
+/// the command.
+pub fn stdout_of(cmd: &mut Command) -> Result<String> {
+    let out = cmd
+        .stderr(stderr_stdio())
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| {
+            format!(
+                "cannot start `{}`: {e}",
+                cmd.get_program().to_string_lossy()
+            )
+        })?;
+    if !out.status.success() {
+        bail!("`{}` failed ({})", describe(cmd), out.status);
+    }
+    String::from_utf8(out.stdout)
+        .map_err(|e| format!("`{}`: output is not UTF-8: {e}", describe(cmd)))
+}
+
 /// Runs `cmd` quietly and returns its trimmed stdout, or `None` if it cannot run or fails.
 pub fn output_of(cmd: &mut Command) -> Option<String> {
     let out = cmd
