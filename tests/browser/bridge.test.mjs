@@ -1,6 +1,7 @@
 // The Python <-> JS bridge in headless Chromium (cross-origin isolated): runPython, PyProxies,
-// PythonError, `import js` reaching the worker's global scope (fetch, timers), and asyncio
-// awaiting JS promises on the worker's event loop.
+// PythonError, identity and transfer(), bad input, interrupt/exit/terminate beside a second
+// interpreter, `import js` reaching the worker's global scope (fetch, timers), asyncio awaiting
+// JS promises on the worker's event loop, and the DOM changed from Python through weft.main.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
@@ -38,6 +39,62 @@ describe('chromium bridge', { timeout: 600_000 }, () => {
       sum: 3, big: '18446744073709551616', text: '✓ ✓ ', isProxy: true, type: 'dict',
       json: '{"a":[1,2]}', dumps: '{"x": 1}', greeting: 'hello page',
       error: { isPythonError: true, type: 'ZeroDivisionError', last: 'ZeroDivisionError: division by zero' },
+    });
+  });
+
+  test('identity, transfer, JS errors in Python, bad input, interrupt, exit and a second interpreter', T, async () => {
+    const r = await ctx.page.evaluate(async () => {
+      const out = {};
+      const py = await weft.loadWeft({ stdout: () => {}, stderr: () => {} });
+      const other = await weft.loadWeft({ stdout: () => {}, stderr: () => {} });
+      try {
+        // Shared references stay shared in toJs; a PyProxy sent back is the same object.
+        const p = await py.runPython('shared = [1]\nobj = object()\n{"a": shared, "b": shared, "o": obj}');
+        const m = await p.toJs();
+        out.shared = m.get('a') === m.get('b');
+        out.same = await py.runPython('lambda x: x is obj').then((f) => f(m.get('o')));
+        // transfer(): moved, not copied.
+        const bytes = new Uint8Array(1 << 20).fill(3);
+        out.moved = await py.runPython('lambda b: sum(b.to_bytes())').then((f) => f(weft.transfer(bytes)));
+        out.emptied = bytes.byteLength;
+        // A JS error in the worker reaches Python as JsException with the JS message.
+        out.jsError = await py.runPython(`
+import js
+from weft import JsException
+try:
+    js.JSON.parse("{")
+except JsException as e:
+    r = (e.name, "JSON" in e.message)
+r`).then((t) => t.toJs());
+        // Bad input gives errors that say what is wrong.
+        await p.destroy();
+        out.destroyed = await p.get('a').catch((e) => e.message);
+        out.fnArg = await py.globals.set('f', () => 1).catch((e) => e.constructor.name);
+        // interrupt() stops a running loop with KeyboardInterrupt.
+        const loop = py.runPython('while True: pass').catch((e) => e.type);
+        await new Promise((r) => setTimeout(r, 300));
+        py.interrupt();
+        out.interrupted = await loop;
+        out.after = await py.runPython('6 * 7');
+        // The other interpreter is independent; exit() ends this one only.
+        await other.globals.set('who', 'other');
+        out.exit = await py.runPython('import sys; sys.exit(3)').catch((e) => [e.name, e.code]);
+        out.afterExit = await py.runPython('1').catch((e) => e.name);
+        out.other = await other.runPython('who');
+        const fresh = await weft.loadWeft({ stdout: () => {}, stderr: () => {} });
+        out.fresh = await fresh.runPython('"again"');
+        await fresh.terminate();
+        out.terminated = await fresh.runPython('1').catch((e) => e.name);
+        return out;
+      } finally {
+        await Promise.all([py.close(), other.close()]);
+      }
+    });
+    assert.deepEqual(r, {
+      shared: true, same: true, moved: 3 << 20, emptied: 0, jsError: ['SyntaxError', true],
+      destroyed: 'this PyProxy (dict) was destroyed: it cannot be used any more', fnArg: 'TypeError',
+      interrupted: 'KeyboardInterrupt', after: 42, exit: ['WeftExit', 3], afterExit: 'WeftExit',
+      other: 'other', fresh: 'again', terminated: 'WeftError',
     });
   });
 

@@ -36,10 +36,10 @@ const PAGE = `<!doctype html>
 <p id="iso"></p>
 <pre id="log"></pre>
 <script type="module">
-import { Weft, WeftError, PageDirectory, loadWeft, PythonError, WeftExit, isPyProxy } from './weft.mjs';
+import { Weft, WeftError, PageDirectory, loadWeft, PythonError, WeftExit, isPyProxy, transfer } from './weft.mjs';
 const log = document.getElementById('log');
 document.getElementById('iso').textContent = 'crossOriginIsolated: ' + self.crossOriginIsolated;
-window.weft = { Weft, WeftError, PageDirectory, loadWeft, PythonError, WeftExit, isPyProxy };
+window.weft = { Weft, WeftError, PageDirectory, loadWeft, PythonError, WeftExit, isPyProxy, transfer };
 
 const short = (s, n) => (s.length > n ? s.slice(0, n) + '…[' + s.length + ' chars]' : s);
 function logRun(args, result) {
