@@ -19,9 +19,10 @@
 //   it warns and the page loads normally, not isolated; Weft then runs Python without the
 //   shared-memory features and says so.
 // - It never registers over another service worker of the same scope.
-// - Updates (a new coi-sw.js, or another data-coep) take over once a page has loaded: this script
-//   then tells a waiting coi-sw.js to skip waiting. A page that coi-sw.js already controls
-//   registers only after its load event.
+// - Another data-coep takes over once a page has loaded: this script then tells the waiting
+//   coi-sw.js to skip waiting. A new coi-sw.js with the same COEP adds the same headers, so it
+//   waits, as service worker updates do, until no page of its scope is open. A page that
+//   coi-sw.js already controls registers only after its load event.
 // - The outcome is `window.weftCoi`: { state, coep, reason, ready }, state being one of
 //   'isolated', 'pending' (registering), 'reloading', 'disabled', 'unavailable' (no service
 //   workers here) or 'failed'; `reason` is the warning's text; `ready` is a Promise of the final
@@ -69,16 +70,21 @@
     if (document.readyState === 'complete') f();
     else window.addEventListener('load', () => f(), { once: true });
   };
-  /** Lets a waiting coi-sw.js of `reg` take over, now and whenever one installs (coi-sw.js). */
-  // Once this page starts to go (a navigation away, a reload), it asks nothing more: an update
-  // found by that navigation and activated while the next page loads stalls that page's requests
-  // in Chromium (see coi-sw.js), and the next page asks for it itself once loaded.
+  /** Lets a waiting coi-sw.js of `reg` with another COEP take over, now and whenever one
+   *  installs (coi-sw.js). */
+  // A switch of worker while the page loads workers (Weft starting, or a Python thread, at any
+  // time) stalls their script requests for minutes in Chromium 156, so only a change of COEP,
+  // which the page asked for, is worth one; the same COEP from a new coi-sw.js can wait. Once
+  // this page starts to go (a navigation away, a reload), it asks nothing more: an update found
+  // by that navigation and activated while the next page loads stalls that page's requests, and
+  // the next page asks for it itself once loaded.
   let leaving = false;
   window.addEventListener('beforeunload', () => { leaving = true; });
   window.addEventListener('pagehide', () => { leaving = true; });
   const promoteUpdates = (reg) => {
     const ask = (worker) => {
-      if (!leaving && isOurs(worker)) worker.postMessage('coi-sw:skip-waiting');
+      const sameCoep = isOurs(sw.controller) && coepOf(worker) === coepOf(sw.controller);
+      if (!leaving && isOurs(worker) && !sameCoep) worker.postMessage('coi-sw:skip-waiting');
     };
     const watch = (worker) => {
       if (!worker) return;

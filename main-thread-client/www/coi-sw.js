@@ -12,8 +12,9 @@
 // - Cross-origin requests are not answered: the browser fetches them itself under the page's
 //   COEP, which is what `credentialless` needs (see the fetch handler).
 // - clients.claim() on activate, so that coi-register.js can reload the page into its control
-//   on the first visit. An update (a new coi-sw.js, or another ?coep=) waits until a page that
-//   has finished loading posts SKIP_WAITING (coi-register.js does), not skipWaiting() on install.
+//   on the first visit. An update waits, as service worker updates do, until no page of the
+//   scope is open, or until a page that has finished loading posts SKIP_WAITING (coi-register.js
+//   does for another ?coep=); never skipWaiting() on install.
 // - Responses it cannot or need not rewrite (opaque, errors, redirected subresources) and
 //   `only-if-cached` requests it cannot replay go through untouched.
 'use strict';
@@ -26,10 +27,10 @@ const COEP = COEP_VALUES.includes(requested) ? requested : 'require-corp';
 const SKIP_WAITING = 'coi-sw:skip-waiting';
 
 self.addEventListener('message', (event) => {
-  // An update need not wait for every tab to close (the policy applies per navigation, so a
-  // switch mid-session is safe), but must not take over while a controlled page is still
-  // loading: in Chromium 156 an activation then stalled with the page's new requests (worker
-  // scripts) held for minutes. Pages ask once they have loaded.
+  // A change of COEP need not wait for every tab to close (the policy applies per navigation),
+  // but a switch while a controlled page loads scripts stalls them for minutes in Chromium 156
+  // (worker scripts: Weft starting, a Python thread starting). Pages ask once they have loaded,
+  // and only for another COEP.
   if (event.data === SKIP_WAITING) self.skipWaiting();
 });
 

@@ -30,6 +30,18 @@ const NO_SAB = /SharedArrayBuffer is unavailable/;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const py = (...lines) => lines.join('\n');
 
+/**
+ * `promise`, or an Error naming `what` once `ms` have passed: a step that hangs fails the test
+ * with its own name instead of the test's 180 s timeout.
+ */
+function bounded(what, promise, ms, ctx) {
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms\n${ctx?.explain({}) ?? ''}`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
 /** input() from a thread and from the main thread, answered by the page's stdin handler. */
 const THREAD_INPUT = py(
   'import threading',
@@ -76,12 +88,33 @@ function useSite({ artifacts, files = {}, serve, args = [] }) {
       args: [...CHROMIUM_ARGS, ...args],
       viewport: { width: 1000, height: 700 },
     });
-    const page = context.pages()[0] ?? await context.newPage();
+    watch(context.pages()[0] ?? await context.newPage());
+  });
+
+  const watch = (page) => {
     page.on('console', (m) => ctx.consoleLines.push(`[console.${m.type()}] ${m.text()}`));
     page.on('pageerror', (e) => ctx.consoleLines.push(`[pageerror] ${e.stack ?? e}`));
     page.on('framenavigated', (f) => ctx.navigations.push(f.url()));
     ctx.page = page;
-  });
+  };
+  /** Closes the tab, waits until the browser has activated a waiting update (no page of the
+   *  scope is left open, but letting go of the closed page's client takes a moment), and opens
+   *  a new tab in the same profile. */
+  ctx.reopen = async () => {
+    await ctx.page.close();
+    const t0 = Date.now();
+    const pending = async () => {
+      for (const w of context.serviceWorkers()) {
+        if (await w.evaluate(() => self.registration.waiting !== null || self.registration.installing !== null).catch(() => false)) return true;
+      }
+      return false;
+    };
+    while (await pending()) {
+      if (Date.now() - t0 > 10_000) assert.fail('a waiting coi-sw.js was not activated within 10 s of closing the tab');
+      await sleep(100);
+    }
+    watch(await context.newPage());
+  };
 
   after(async () => {
     if (ctx.page) {
@@ -128,13 +161,14 @@ async function settled(ctx, frame = () => ctx.page.mainFrame(), { quietMs = 1500
  * What a page (or frame) knows about its isolation, and the headers its own URL gets now (asked
  * with a query, so as not to count as a page load).
  */
-function isolationOf(frame) {
-  return frame.evaluate(async () => {
+function isolationOf(frame, ctx) {
+  return bounded('reading the isolation state (a fetch through the service worker)', frame.evaluate(async () => {
     const r = await fetch(`${location.pathname}?headers`, { cache: 'no-store' });
+    const pending = new Promise((resolve) => setTimeout(() => resolve('still pending after 10 s'), 10_000));
     return {
       isolated: self.crossOriginIsolated,
       coi: window.weftCoi ? { state: weftCoi.state, coep: weftCoi.coep, reason: weftCoi.reason } : null,
-      ready: await window.weftCoi?.ready,
+      ready: await Promise.race([window.weftCoi?.ready, pending]),
       controller: navigator.serviceWorker?.controller?.scriptURL ?? null,
       registrations: (await navigator.serviceWorker?.getRegistrations() ?? []).map((g) => g.active?.scriptURL),
       headers: {
@@ -143,7 +177,7 @@ function isolationOf(frame) {
         corp: r.headers.get('cross-origin-resource-policy'),
       },
     };
-  });
+  }), 30_000, ctx);
 }
 
 /** Whether `frame` can display an image from `src` (a cross-origin one without CORP, here). */
@@ -157,14 +191,19 @@ function imageLoads(frame, src) {
 }
 
 /** Runs THREAD_INPUT in a fresh interpreter of `frame`, stdin answered by the page. */
-function threadsAndInput(frame) {
-  return frame.evaluate(async (code) => {
+function threadsAndInput(frame, ctx) {
+  return bounded('a run with a thread and input()', frame.evaluate(async (code) => {
     const s = await startSession();
     s.py.setStdin(() => 'from page');
     const r = await s.run(['-c', code]);
     await s.close();
     return { ...r, syncIo: s.py.syncIo, threads: s.py.threads };
-  }, THREAD_INPUT);
+  }, THREAD_INPUT), 90_000, ctx);
+}
+
+/** runPython(args) in `frame`'s page, bounded. */
+function runIn(frame, args, ctx) {
+  return bounded(`runPython(${JSON.stringify(args)})`, frame.evaluate((a) => runPython(a), args), 90_000, ctx);
 }
 
 // ---- 1. no headers: the service worker isolates the page ----------------------------------------
@@ -189,7 +228,7 @@ describe('static host without headers: coi-sw.js isolates the page', { timeout: 
   test('the first visit reloads exactly once and ends cross-origin isolated', T, async () => {
     await ctx.page.goto(ctx.server.url + PAGE.slice(1));
     assert.equal(await settled(ctx), 'isolated', ctx.explain({}));
-    const iso = await isolationOf(ctx.page);
+    const iso = await isolationOf(ctx.page, ctx);
     assert.equal(iso.isolated, true, ctx.explain(iso));
     assert.equal(ctx.navigations.length, 2, ctx.explain(iso));
     assert.equal(ctx.served(PAGE), 2, ctx.explain(iso));
@@ -204,7 +243,7 @@ describe('static host without headers: coi-sw.js isolates the page', { timeout: 
   });
 
   test('Weft there: a thread runs and input() is answered by setStdin, from both threads', T, async () => {
-    const r = await threadsAndInput(ctx.page);
+    const r = await threadsAndInput(ctx.page, ctx);
     assert.equal(r.error, undefined, ctx.explain(r));
     assert.equal(r.code, 0, ctx.explain(r));
     assert.equal(r.syncIo, true, ctx.explain(r));
@@ -212,23 +251,38 @@ describe('static host without headers: coi-sw.js isolates the page', { timeout: 
     assert.equal(r.stdout, THREAD_INPUT_OUT, ctx.explain(r));
   });
 
-  test('a later visit is isolated from the start: no reload; a new coi-sw.js takes over after it', T, async () => {
-    // A new deployment of coi-sw.js: the browser finds it on this navigation, and coi-register.js
-    // lets it take over once the page has loaded; the page's workers still load meanwhile.
+  test('a later visit is isolated from the start, without a reload; a new coi-sw.js waits for the tab to close', T, async () => {
+    // A new deployment of coi-sw.js, found on this navigation. It adds the same headers, so it
+    // does not take over mid-page (a switch then stalls worker scripts in Chromium): Weft starts
+    // and runs under the old one, and the new one is active from the next tab.
     await appendFile(join(ctx.root, 'coi-sw.js'), '\n// a new deployment\n');
     const before = ctx.navigations.length;
     await ctx.page.goto(ctx.server.url + PAGE.slice(1));
     assert.equal(await settled(ctx), 'isolated');
-    const iso = await isolationOf(ctx.page);
+    const iso = await isolationOf(ctx.page, ctx);
     assert.equal(iso.isolated, true, ctx.explain(iso));
     assert.equal(ctx.navigations.length, before + 1, ctx.explain(iso));
-    await ctx.page.waitForFunction(async () => {
+    const updateState = () => ctx.page.evaluate(async () => {
       const reg = await navigator.serviceWorker.getRegistration();
-      return !reg.installing && !reg.waiting && reg.active.state === 'activated';
-    }, null, { timeout: 10_000, polling: 100 });
-    const r = await ctx.page.evaluate(() => runPython(['-c', 'import threading; print(threading.active_count())']));
+      return { installing: !!reg.installing, waiting: reg.waiting?.state ?? null, active: reg.active?.state ?? null };
+    });
+    await ctx.page.waitForFunction(async () => !!(await navigator.serviceWorker.getRegistration()).waiting,
+      null, { timeout: 10_000, polling: 100 }).catch(async () => assert.fail(ctx.explain(await updateState())));
+    const r = await runIn(ctx.page, ['-c', 'import threading; t = threading.Thread(target=print, args=("thread",)); t.start(); t.join()'], ctx);
     assert.equal(r.error, undefined, ctx.explain(r));
-    assert.equal(r.stdout, '1\n', ctx.explain(r));
+    assert.equal(r.stdout, 'thread\n', ctx.explain(r));
+    assert.deepEqual(await updateState(), { installing: false, waiting: 'installed', active: 'activated' });
+    assert.equal(ctx.navigations.length, before + 1, ctx.explain(iso));
+
+    // With no page of the scope left, the browser activates the update: a new tab is isolated
+    // under it, without a reload.
+    await ctx.reopen();
+    const served = ctx.served(PAGE);
+    await ctx.page.goto(ctx.server.url + PAGE.slice(1));
+    assert.equal(await settled(ctx), 'isolated');
+    assert.deepEqual(await updateState(), { installing: false, waiting: null, active: 'activated' });
+    assert.equal(ctx.served(PAGE), served + 1, ctx.explain({}));
+    assert.equal((await isolationOf(ctx.page, ctx)).isolated, true);
   });
 
   test('data-disable unregisters coi-sw.js: the next load is not isolated and does not reload', T, async () => {
@@ -240,7 +294,7 @@ describe('static host without headers: coi-sw.js isolates the page', { timeout: 
     const before = ctx.navigations.length;
     await ctx.page.goto(`${ctx.server.url}weft-coi-off.html`);
     assert.equal(await settled(ctx), 'disabled');
-    const iso = await isolationOf(ctx.page);
+    const iso = await isolationOf(ctx.page, ctx);
     assert.equal(iso.isolated, false, ctx.explain(iso));
     assert.equal(iso.controller, null, ctx.explain(iso));
     assert.deepEqual(iso.registrations, [], ctx.explain(iso));
@@ -278,13 +332,13 @@ describe('static host without headers: data-coep="credentialless"', { timeout: 6
       coep, { timeout: 10_000 });
     await ctx.page.goto(ctx.server.url + path);
     assert.equal(await settled(ctx), 'isolated');
-    return isolationOf(ctx.page);
+    return isolationOf(ctx.page, ctx);
   }
 
   test('isolated after one reload, and a cross-origin image without CORP still loads', T, async () => {
     await ctx.page.goto(ctx.server.url + PAGE.slice(1));
     assert.equal(await settled(ctx), 'isolated');
-    const iso = await isolationOf(ctx.page);
+    const iso = await isolationOf(ctx.page, ctx);
     assert.equal(iso.isolated, true, ctx.explain(iso));
     assert.equal(ctx.served(PAGE), 2, ctx.explain(iso));
     assert.match(iso.controller, /\/coi-sw\.js\?coep=credentialless$/, ctx.explain(iso));
@@ -305,7 +359,7 @@ describe('static host without headers: data-coep="credentialless"', { timeout: 6
   });
 
   test('Weft under credentialless: a thread runs and input() is answered by setStdin', T, async () => {
-    const r = await threadsAndInput(ctx.page);
+    const r = await threadsAndInput(ctx.page, ctx);
     assert.equal(r.error, undefined, ctx.explain(r));
     assert.equal(r.code, 0, ctx.explain(r));
     assert.equal(r.threads, true, ctx.explain(r));
@@ -325,7 +379,7 @@ describe('coi-sw.js missing from the host: no reload, a warning, Weft runs witho
   test('the page loads once, not isolated, and says why', T, async () => {
     await ctx.page.goto(ctx.server.url + PAGE.slice(1));
     assert.equal(await settled(ctx, undefined, { quietMs: 3000 }), 'failed');
-    const iso = await isolationOf(ctx.page);
+    const iso = await isolationOf(ctx.page, ctx);
     assert.equal(iso.isolated, false, ctx.explain(iso));
     assert.equal(ctx.navigations.length, 1, ctx.explain(iso));
     assert.equal(ctx.served(PAGE), 1, ctx.explain(iso));
@@ -416,7 +470,7 @@ describe('a page framed by one that is not isolated: exactly one reload, then a 
   test('the frame reloads once, warns, and stays loaded; Weft runs in it', T, async () => {
     await ctx.page.goto(`${ctx.server.url}parent.html`);
     assert.equal(await settled(ctx, frame, { quietMs: 3000 }), 'failed');
-    const iso = await isolationOf(frame());
+    const iso = await isolationOf(frame(), ctx);
     assert.equal(iso.isolated, false, ctx.explain(iso));
     assert.match(iso.controller ?? '', /\/coi-sw\.js\?coep=require-corp$/, ctx.explain(iso));
     assert.deepEqual(iso.headers, { coop: 'same-origin', coep: 'require-corp', corp: 'cross-origin' }, ctx.explain(iso));
@@ -426,7 +480,7 @@ describe('a page framed by one that is not isolated: exactly one reload, then a 
     assert.equal(iso.ready, 'failed', ctx.explain(iso));
     assert.ok(ctx.consoleLines.some((l) => l.startsWith('[console.warning] coi-register.js: coi-sw.js serves this page')),
       ctx.explain(iso));
-    const r = await frame().evaluate(() => runPython(['-c', 'print(6 * 7)']));
+    const r = await runIn(frame(), ['-c', 'print(6 * 7)'], ctx);
     assert.equal(r.error, undefined, ctx.explain(r));
     assert.equal(r.stdout, '42\n', ctx.explain(r));
   });
@@ -461,13 +515,13 @@ describe('Document-Isolation-Policy instead of COOP/COEP', { timeout: 600_000 },
     const before = ctx.navigations.length;
     await ctx.page.goto(ctx.server.url + PAGE.slice(1));
     assert.equal(await settled(ctx), 'isolated');
-    const iso = await isolationOf(ctx.page);
+    const iso = await isolationOf(ctx.page, ctx);
     assert.equal(iso.isolated, true, ctx.explain(iso));
     // Already isolated: coi-register.js registered nothing and did not reload.
     assert.deepEqual(iso.registrations, [], ctx.explain(iso));
     assert.equal(ctx.navigations.length, before + 1, ctx.explain(iso));
     assert.equal(iso.ready, 'isolated', ctx.explain(iso));
-    const r = await threadsAndInput(ctx.page);
+    const r = await threadsAndInput(ctx.page, ctx);
     assert.equal(r.error, undefined, ctx.explain(r));
     assert.equal(r.code, 0, ctx.explain(r));
     assert.equal(r.threads, true, ctx.explain(r));
