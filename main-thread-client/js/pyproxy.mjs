@@ -6,8 +6,8 @@
 // and, for attributes that are not PyProxy methods, the shorthands `await p.x` and
 // `await p.method(1, 2)`. Its lifetime is explicit: `destroy()`, or a scope
 // (`Weft.withScope`); a FinalizationRegistry releases the ones garbage-collected before that.
-// Values cross by copy (structured clone): None/bool/int/float/str/bytes by value, other Python
-// objects as PyProxies; `toJs()` converts in depth. A PyProxy passed back to Python arrives as
+// Values cross by copy (structured clone; buffers marked with transfer() are moved):
+// None/bool/int/float/str/bytes by value, other Python objects as PyProxies; `toJs()` converts in depth. A PyProxy passed back to Python arrives as
 // the very object it stands for.
 
 import { DESCEND, REF, mapData } from './plain-data.mjs';
