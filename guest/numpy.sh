@@ -2,7 +2,10 @@
 # Stage: numpy 2.3.5 cross-built for wasm32-wasip1-threads, and python-numpy.wasm: the cpython
 # stage's interpreter relinked with numpy's extension modules in its inittab.
 #   - numpy's own vendored meson, run by the native build python, with a cross file (wasi/wasm32,
-#     IEEE quad long double, no BLAS/LAPACK, no SIMD dispatch); Cython from the pinned wheel.
+#     IEEE quad long double, no SIMD dispatch); Cython from the pinned wheel.
+#   - BLAS: guest/blas (Rust staticlib over the `gemm` crate's SIMD128 kernels, built with the
+#     pinned stable Rust), found by meson as the pkg-config package `weftblas`; LAPACK stays
+#     numpy's bundled lapack_lite, whose ?gemm_/?trsm_ calls the link redirects to it (--wrap).
 #   - guest/numpy-patches/*.patch applied first (patch -p1).
 #   - support/numpy/cc.sh is the compiler: "shared module" links become static archives, so
 #     meson, ninja and `meson install` run unchanged.
@@ -30,9 +33,12 @@ LIBCXX=/usr/lib/wasm32-wasi
 command -v ninja >/dev/null || die "ninja not found (apt install ninja-build)"
 
 shopt -s nullglob; PATCHES=("$GUEST_DIR"/numpy-patches/*.patch); shopt -u nullglob
+BLAS_SRC=("$GUEST_DIR/blas/Cargo.toml" "$GUEST_DIR/blas/Cargo.lock" "$GUEST_DIR"/blas/src/*.rs)
+RUST=1.95.0
+rustc +$RUST --print target-list >/dev/null 2>&1 || die "Rust $RUST not installed (see guest/README.md)"
 
-key=$(STAGE_EXTRA="$(basename "$SYSROOT") $(basename "$CPY") $(basename "$NATIVE"); $(source_sha $NPSRC) $(source_sha $CYTHON); $(clang-19 --version | head -1); $(ninja --version); $(sha256sum $LIBCXX/libc++.a $LIBCXX/libc++abi.a | cut -c1-64 | tr '\n' ' ')" \
-      stage_key numpy "$GUEST_DIR/numpy.sh" "$GUEST_DIR"/support/numpy/* "$GUEST_DIR/support/make_package_bundle.py" "${PATCHES[@]}")
+key=$(STAGE_EXTRA="$(basename "$SYSROOT") $(basename "$CPY") $(basename "$NATIVE"); $(source_sha $NPSRC) $(source_sha $CYTHON); $(clang-19 --version | head -1); $(ninja --version); $(sha256sum $LIBCXX/libc++.a $LIBCXX/libc++abi.a | cut -c1-64 | tr '\n' ' '); $(rustc +$RUST --version)" \
+      stage_key numpy "$GUEST_DIR/numpy.sh" "$GUEST_DIR"/support/numpy/* "$GUEST_DIR/support/make_package_bundle.py" "${PATCHES[@]}" "${BLAS_SRC[@]}")
 out="$WEFT_CACHE/numpy-$key"
 # One builder per stage key: a concurrent caller waits here, then finds the stamp.
 if [ ! -f "$out/.complete" ]; then mkdir -p "$WEFT_CACHE"; exec 9>"$out.lock"; flock 9; fi
@@ -49,6 +55,18 @@ if [ ! -f "$out/.complete" ]; then
     log "numpy: applying numpy-patches/$(basename "$p")"
     run patches patch -d "$src" -p1 --forward --no-backup-if-mismatch -i "$p"
   done
+
+  # The BLAS (guest/blas): a static library for the wasm target, SIMD128 on (Node and every
+  # current browser have it), and a pkg-config file naming it by path (cc.sh passes a module's
+  # .a files on to the final link). --locked: the committed Cargo.lock pins every crate.
+  log "numpy: cargo build guest/blas"
+  run blas env RUSTFLAGS="-C target-feature=+simd128" CARGO_TARGET_DIR="$work/blas-target" \
+    cargo +$RUST build --manifest-path "$GUEST_DIR/blas/Cargo.toml" --release --locked --target wasm32-wasip1-threads
+  blaslib="$work/blas-target/wasm32-wasip1-threads/release/libweft_blas.a"
+  [ -f "$blaslib" ] || die "numpy: guest/blas built no $blaslib"
+  mkdir -p "$work/pkgconfig"
+  printf 'Name: weftblas\nDescription: guest/blas (CBLAS over the gemm crate)\nVersion: 0.1.0\nLibs: %s\nCflags:\n' \
+    "$blaslib" >"$work/pkgconfig/weftblas.pc"
 
   # Tools meson runs: Cython (pure-Python wheel) and "python", the native build python made to
   # describe the wasm interpreter (its _sysconfigdata: EXT_SUFFIX, sizes, flags).
@@ -77,7 +95,7 @@ cpp = ['$work/bin/cc-wrapper', 'c++']
 ar = 'llvm-ar-19'
 strip = 'llvm-strip-19'
 python = '$work/bin/python'
-pkg-config = 'false'
+pkg-config = 'pkg-config'
 
 [host_machine]
 system = 'wasi'
@@ -88,6 +106,7 @@ endian = 'little'
 [properties]
 needs_exe_wrapper = true
 longdouble_format = 'IEEE_QUAD_LE'
+pkg_config_libdir = '$work/pkgconfig'
 EOF
 
   # Cython runs on the build machine: meson takes it from the native file.
@@ -97,7 +116,8 @@ EOF
   t0=$SECONDS
   run setup "$NATIVE/bin/python3.13" "$src/vendored-meson/meson/meson.py" setup "$work/build" "$src" \
     --cross-file "$work/cross.ini" --native-file "$work/native.ini" --prefix=/usr/local --buildtype=release -Db_ndebug=if-release \
-    -Dallow-noblas=true -Dblas=none -Dlapack=none -Dcpu-baseline=none -Dcpu-dispatch=none
+    -Dallow-noblas=true -Dblas=weftblas -Dlapack=none -Dcpu-baseline=none -Dcpu-dispatch=none
+  grep -q 'HAVE_CBLAS' "$work/build/build.ninja" || die "numpy: meson did not take guest/blas as its BLAS"
   log "numpy: meson setup took $((SECONDS - t0)) s"
   log "numpy: ninja -j$JOBS"
   t0=$SECONDS
@@ -165,8 +185,13 @@ EOF
   link=${link/@@NUMPY@@/$numpy_objs}
   # --no-check-features: Debian's libc++ is built without atomics (thread-unsafe function-local
   # statics; numpy's C++ runs under the GIL). --wrap=strtold: support/numpy/weft_numpy.c.
+  # --wrap=?gemm_,?trsm_: lapack_lite's LAPACK calls guest/blas's gemm and blocked trsm (the f2c
+  # reference routines stay as __real_?gemm_/__real_?trsm_, for argument errors and trsm's
+  # diagonal blocks), without patching numpy's f2c sources.
   # By path, not -L: that directory also holds Debian's non-threaded libc.a.
   link="$link $LIBCXX/libc++.a $LIBCXX/libc++abi.a -Wl,--no-check-features -Wl,--wrap=strtold"
+  link="$link -Wl,--wrap=sgemm_,--wrap=dgemm_,--wrap=cgemm_,--wrap=zgemm_"
+  link="$link -Wl,--wrap=strsm_,--wrap=dtrsm_,--wrap=ctrsm_,--wrap=ztrsm_"
   echo "$link" >"$out/link-command.txt"
   log "numpy: linking python-numpy.wasm ($n numpy modules)"
   # shellcheck disable=SC2086  # a make-generated command line, split as make would

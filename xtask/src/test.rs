@@ -56,6 +56,7 @@ pub fn test(p: &Paths, only: &[Suite]) -> Result<bool> {
 
     if wanted(Suite::Rust) {
         outcomes.push(rust_suite(p));
+        outcomes.push(blas_suite(p));
     }
     if wanted(Suite::Loom) {
         outcomes.push(loom_suite(p));
@@ -138,6 +139,19 @@ fn rust_suite(p: &Paths) -> Outcome {
     let mut cmd = Command::new("cargo");
     cmd.args(["test", "--workspace"]).current_dir(&p.repo);
     cargo_test_suite("rust (cargo test)", &mut cmd, t)
+}
+
+/// guest/blas (numpy's BLAS, a wasm-only static library outside the workspace) tested on the
+/// host with its pinned toolchain: every routine against naive loops.
+fn blas_suite(p: &Paths) -> Outcome {
+    step("rust: cargo test guest/blas (native)");
+    let t = Instant::now();
+    let mut cmd = Command::new("cargo");
+    cmd.arg(format!("+{}", crate::util::STABLE))
+        .args(["test", "--release", "--locked", "--manifest-path", "guest/blas/Cargo.toml"])
+        .env("CARGO_TARGET_DIR", p.target.join("guest-blas"))
+        .current_dir(&p.repo);
+    cargo_test_suite("rust (guest/blas)", &mut cmd, t)
 }
 
 /// Runs a `cargo test` command, adding up its `test result:` lines.
