@@ -51,12 +51,14 @@ if [ $shared = 1 ]; then
 fi
 
 T=wasm32-wasi-threads
-cc=(clang-19 --target=$T --sysroot="$WEFT_NP_SYSROOT" -resource-dir="$WEFT_NP_SYSROOT/clang-resource" -pthread)
+# -msimd128: numpy's own SIMD layer has no wasm backend (it stays off: no NPY_HAVE_* baseline),
+# but highway's vqsort does (numpy-patches/wasm-simd-sort.patch), and clang may vectorize loops.
+cc=(clang-19 --target=$T --sysroot="$WEFT_NP_SYSROOT" -resource-dir="$WEFT_NP_SYSROOT/clang-resource" -pthread -msimd128)
 if [ "$lang" = c++ ]; then
   # Debian's libc++ for wasm32 has neither threads nor exceptions compiled in. `throw` still
   # compiles (to __cxa_throw; catch blocks are dropped without wasm EH): support/numpy/weft_cxx.c
   # makes it abort with a message. See guest/numpy.sh for the link side.
-  cc=(clang++-19 --target=$T --sysroot="$WEFT_NP_SYSROOT" -resource-dir="$WEFT_NP_SYSROOT/clang-resource" -pthread
+  cc=(clang++-19 --target=$T --sysroot="$WEFT_NP_SYSROOT" -resource-dir="$WEFT_NP_SYSROOT/clang-resource" -pthread -msimd128
       -nostdinc++ -isystem /usr/lib/llvm-19/include/wasm32-wasi/c++/v1)
 fi
 if [ $compile = 0 ]; then
