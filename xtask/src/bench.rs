@@ -1185,8 +1185,9 @@ round starts a new interpreter with numpy, runs one process that imports numpy \
 (`time.perf_counter()` around the import), then n threads each doing {ops} calls of the same \
 work (matmul of {n}x{n} float64, or `sqrt(exp(sin(x)) + 1)` over {len} float64), timed from a \
 barrier to the last join; n = 1, 2, 4 interleaved. The fraction compares n threads doing n \
-shares with one thread doing one share, times n: 1/n is perfect scaling. numpy here has no BLAS \
-and no SIMD (see the README).\n",
+shares with one thread doing one share, times n: 1/n is perfect scaling. numpy's BLAS here is \
+guest/blas (the gemm crate's SIMD128 kernels, one thread a call) under numpy's bundled lapack_lite; \
+numpy's own SIMD layer has no wasm backend (see the README).\n",
         ops = count(node, chromium, &["spec", "ops"]),
         n = count(node, chromium, &["spec", "matmul_n"]),
         len = count(node, chromium, &["spec", "ufunc_len"]),
