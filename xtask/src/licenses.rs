@@ -1,8 +1,9 @@
 //! dist/THIRD-PARTY-LICENSES.txt: the license texts of everything Weft ships that is not its
 //! own code, so that the npm package and a served dist/ carry them beside the binaries. The
 //! guest's part (CPython, its C libraries, numpy) comes from the pinned sources
-//! (guest/licenses.sh); the runtime's part from the crates compiled into dist/runtime and
-//! dist/main, found through `cargo metadata` (build-time crates such as proc macros excluded).
+//! (guest/licenses.sh); the Rust parts (numpy's BLAS in guest/blas, the runtime in dist/runtime
+//! and dist/main) from their crates, found through `cargo metadata` (build-time crates such as
+//! proc macros excluded).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -13,15 +14,16 @@ use crate::util::{bail, note, stdout_of, step, Fingerprint, Paths, Result, Stamp
 pub const FILE: &str = "THIRD-PARTY-LICENSES.txt";
 
 /// Writes dist/THIRD-PARTY-LICENSES.txt for the wasm crates `roots`; skipped while its inputs
-/// (the guest's sources list and script, Cargo.lock) are unchanged.
+/// (the guest's sources list and script, the Cargo.lock files) are unchanged.
 pub fn third_party(p: &Paths, roots: &[&str], force: bool) -> Result {
-    step("licenses: dist/THIRD-PARTY-LICENSES.txt (guest sources + runtime crates)");
+    step("licenses: dist/THIRD-PARTY-LICENSES.txt (guest sources, numpy BLAS and runtime crates)");
     let out = p.dist.join(FILE);
     let mut inputs = Fingerprint::new("licenses");
     inputs
         .content(&p.repo.join("guest/licenses.sh"))
         .content(&p.repo.join("guest/sources.txt"))
-        .content(&p.repo.join("Cargo.lock"));
+        .content(&p.repo.join("Cargo.lock"))
+        .content(&p.repo.join("guest/blas/Cargo.lock"));
     for r in roots {
         inputs.str(r);
     }
@@ -31,23 +33,56 @@ pub fn third_party(p: &Paths, roots: &[&str], force: bool) -> Result {
         return Ok(());
     }
     let guest = stdout_of(Command::new("bash").arg(p.repo.join("guest/licenses.sh")))?;
-    let crates = shipped_crates(p, roots)?;
+    let runtime = shipped_crates(
+        p,
+        &p.repo.join("Cargo.toml"),
+        roots,
+        "wasm32-unknown-unknown",
+    )?;
+    let blas = shipped_crates(
+        p,
+        &p.repo.join(BLAS_MANIFEST),
+        &["weft-blas"],
+        "wasm32-wasip1-threads",
+    )?;
     let mut text = String::from(
         "Weft ships the following software besides its own code (MIT OR Apache-2.0, see\n\
-         LICENSE-MIT and LICENSE-APACHE). Each part's license text follows.\n",
+         LICENSE-MIT and LICENSE-APACHE). Each part's license text follows. The Rust parts\n\
+         (parts 2 and 3) also contain Rust's standard library, under MIT OR Apache-2.0 (the\n\
+         same texts as Weft's own, copyright the Rust Project Developers).\n",
     );
     text.push_str(
         "\n\n# Part 1: the interpreter (python.wasm, python-numpy.wasm and their zips)\n",
     );
     text.push_str(&guest);
-    text.push_str("\n\n# Part 2: Rust crates compiled into the runtime (runtime/, main/)\n\n");
-    for c in &crates {
+    text.push_str(
+        "\n\n# Part 2: Rust crates linked into python-numpy.wasm (numpy's BLAS, guest/blas)\n",
+    );
+    let mut written = BTreeMap::new();
+    crate_notices(&mut text, &blas, &mut written)?;
+    text.push_str("\n\n# Part 3: Rust crates compiled into the runtime (runtime/, main/)\n");
+    crate_notices(&mut text, &runtime, &mut written)?;
+    std::fs::write(&out, text).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+    note(&format!("{} + {} crates", blas.len(), runtime.len()));
+    stamp.save()
+}
+
+/// The crates guest/numpy.sh links into python-numpy.wasm as numpy's BLAS.
+const BLAS_MANIFEST: &str = "guest/blas/Cargo.toml";
+
+/// A list of `crates` with their licenses, then each one's license files. Most crates carry the
+/// same Apache-2.0 text: each distinct text (up to whitespace) is written once (`written`: text
+/// -> where), later copies point to it.
+fn crate_notices(
+    text: &mut String,
+    crates: &[Crate],
+    written: &mut BTreeMap<String, String>,
+) -> Result {
+    text.push('\n');
+    for c in crates {
         text.push_str(&format!("- {} {}: {}\n", c.name, c.version, c.license));
     }
-    // Most crates carry the same Apache-2.0 text: each distinct text (up to whitespace) is
-    // written once, later copies point to it.
-    let mut written: BTreeMap<String, String> = BTreeMap::new();
-    for c in &crates {
+    for c in crates {
         let title = format!("{} {} ({})", c.name, c.version, c.license);
         text.push_str(&format!(
             "\n{title}\n{}\n",
@@ -75,9 +110,7 @@ pub fn third_party(p: &Paths, roots: &[&str], force: bool) -> Result {
             }
         }
     }
-    std::fs::write(&out, text).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
-    note(&format!("{} crates", crates.len()));
-    stamp.save()
+    Ok(())
 }
 
 struct Crate {
@@ -87,13 +120,26 @@ struct Crate {
     files: Vec<PathBuf>,
 }
 
-/// The registry crates in the normal-dependency closure of `roots` for wasm32, sorted by name.
-fn shipped_crates(p: &Paths, roots: &[&str]) -> Result<Vec<Crate>> {
+/// The registry crates in the normal-dependency closure of the packages `roots` of the
+/// workspace of `manifest`, built for `platform`, sorted by name.
+fn shipped_crates(
+    p: &Paths,
+    manifest: &Path,
+    roots: &[&str],
+    platform: &str,
+) -> Result<Vec<Crate>> {
     let json = stdout_of(
         Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
             .current_dir(&p.repo)
-            .args(["metadata", "--format-version", "1", "--locked"])
-            .args(["--filter-platform", "wasm32-unknown-unknown"]),
+            .args([
+                "metadata",
+                "--format-version",
+                "1",
+                "--locked",
+                "--manifest-path",
+            ])
+            .arg(manifest)
+            .args(["--filter-platform", platform]),
     )?;
     let meta: serde_json::Value =
         serde_json::from_str(&json).map_err(|e| format!("cargo metadata: {e}"))?;
@@ -151,7 +197,7 @@ fn shipped_crates(p: &Paths, roots: &[&str]) -> Result<Vec<Crate>> {
     let mut crates: Vec<Crate> = seen
         .into_iter()
         .filter_map(|id| packages.get(id))
-        .filter(|pk| !pk["source"].is_null()) // workspace members are Weft's own
+        .filter(|pk| !pk["source"].is_null()) // path packages are Weft's own
         .map(|pk| {
             let dir = Path::new(pk["manifest_path"].as_str().unwrap_or("")).parent();
             Crate {
