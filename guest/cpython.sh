@@ -18,6 +18,7 @@ source "$(dirname "$0")/lib.sh"
 SYSROOT=$(bash "$GUEST_DIR/sysroot.sh")
 DEPS=$(bash "$GUEST_DIR/deps.sh")
 NATIVE=$(bash "$GUEST_DIR/native-python.sh")
+source "$GUEST_DIR/cpython-configure.sh"
 PYSRC=Python-3.13.5.tar.xz
 MAX_MEMORY=2147483648   # 2 GiB = 32768 pages
 
@@ -25,7 +26,7 @@ MAX_MEMORY=2147483648   # 2 GiB = 32768 pages
 shopt -s nullglob; PATCHES=("$GUEST_DIR"/patches/*.patch); shopt -u nullglob
 
 key=$(STAGE_EXTRA="$(basename "$SYSROOT") $(basename "$DEPS") $(basename "$NATIVE"); $(source_sha $PYSRC); $(clang-19 --version | head -1); $MAX_MEMORY" \
-      stage_key cpython "$GUEST_DIR/cpython.sh" "$GUEST_DIR/support/weft_init.c" \
+      stage_key cpython "$GUEST_DIR/cpython.sh" "$GUEST_DIR/cpython-configure.sh" "$GUEST_DIR/support/weft_init.c" \
         "$GUEST_DIR/support/weft_interrupt.c" "$GUEST_DIR/support/weft_bridge.c" "${PATCHES[@]}")
 out="$WEFT_CACHE/cpython-$key"
 # One builder per stage key: a concurrent caller waits here, then finds the stamp.
@@ -48,13 +49,7 @@ if [ ! -f "$out/.complete" ]; then
 
   log "cpython: configure"
   t0=$SECONDS
-  run configure env CONFIG_SITE="$src/Tools/wasm/config.site-wasm32-wasi" \
-    CC="$CCX" CPP="$CCX -E" CXX="clang++-19 --target=$T --sysroot=$SYSROOT" \
-    AR=llvm-ar-19 RANLIB=llvm-ranlib-19 READELF=llvm-readelf-19 \
-    PKG_CONFIG=pkg-config PKG_CONFIG_PATH= PKG_CONFIG_SYSROOT_DIR= PKG_CONFIG_LIBDIR="$DEPS/lib/pkgconfig" \
-    "$src/configure" --host=wasm32-unknown-wasi --build="$("$src/config.guess")" \
-      --with-build-python="$NATIVE/bin/python3.13" --enable-wasm-pthreads --with-pymalloc \
-      --disable-test-modules --without-ensurepip --prefix=/usr/local
+  run configure cpython_configure "$src" --disable-test-modules
   log "cpython: configure took $((SECONDS - t0)) s"
   # Every C dependency must have been found (a missing one silently drops its module).
   grep -E '^MODULE_(ZLIB|_BZ2|_LZMA|_SQLITE3|_DECIMAL|PYEXPAT)_STATE=' Makefile >"$out/logs/module-state.txt" || true

@@ -16,7 +16,7 @@
 #   builtin-modules.txt    sys.builtin_module_names of python.wasm
 #   logs/
 # How: the cpython stage's configured tree (src/ + build/) is copied, configure is rerun there
-# with the same arguments minus --disable-test-modules (checked), and make rebuilds what that
+# with the same arguments (cpython-configure.sh) minus --disable-test-modules, and make rebuilds what that
 # changes before relinking with the same link flags: config.c, the test modules, the other
 # extension modules (their rules depend on config.c; same sources and flags) and
 # Python/sysmodule.o. The core (Python/, Objects/, Parser/) is the very objects the shipped
@@ -36,6 +36,7 @@ SYSROOT=$(bash "$GUEST_DIR/sysroot.sh")
 DEPS=$(bash "$GUEST_DIR/deps.sh")
 NATIVE=$(bash "$GUEST_DIR/native-python.sh")
 CPY=$(bash "$GUEST_DIR/cpython.sh")
+source "$GUEST_DIR/cpython-configure.sh"
 BUNDLE=$(bash "$GUEST_DIR/bundle.sh")
 FEATURES=(--enable-threads --enable-bulk-memory --enable-mutable-globals --enable-sign-ext
           --enable-nontrapping-float-to-int)
@@ -44,7 +45,7 @@ TEST_MODULES=(_testcapi _testinternalcapi _testlimitedcapi _testbuffer _testclin
 SHARED_ONLY=(_testsinglephase _testmultiphase _testimportmultiple)
 
 key=$(STAGE_EXTRA="$(basename "$SYSROOT") $(basename "$DEPS") $(basename "$NATIVE") $(basename "$CPY") $(basename "$BUNDLE"); $(clang-19 --version | head -1); $(wasm-opt --version); $(llvm-objcopy-19 --version | head -2 | tr '\n' ' ')" \
-      stage_key test-bundle "$GUEST_DIR/test-bundle.sh")
+      stage_key test-bundle "$GUEST_DIR/test-bundle.sh" "$GUEST_DIR/cpython-configure.sh")
 out="$WEFT_CACHE/test-bundle-$key"
 # One builder per stage key: a concurrent caller waits here, then finds the stamp.
 if [ ! -f "$out/.complete" ]; then mkdir -p "$WEFT_CACHE"; exec 9>"$out.lock"; flock 9; fi
@@ -58,28 +59,13 @@ if [ ! -f "$out/.complete" ]; then
   # -a keeps mtimes: make then sees every object as up to date with its sources.
   cp -a "$CPY/src" "$CPY/build" "$out/work/"
   src="$out/work/src/Python-3.13.5" build="$out/work/build"
-  T=wasm32-wasi-threads
-  CCX="clang-19 --target=$T --sysroot=$SYSROOT"
   cd "$build"
 
   log "test-bundle: configure with test modules"
   t0=$SECONDS
-  # The cpython stage's configure line without --disable-test-modules (checked just below).
-  run configure env CONFIG_SITE="$src/Tools/wasm/config.site-wasm32-wasi" \
-    CC="$CCX" CPP="$CCX -E" CXX="clang++-19 --target=$T --sysroot=$SYSROOT" \
-    AR=llvm-ar-19 RANLIB=llvm-ranlib-19 READELF=llvm-readelf-19 \
-    PKG_CONFIG=pkg-config PKG_CONFIG_PATH= PKG_CONFIG_SYSROOT_DIR= PKG_CONFIG_LIBDIR="$DEPS/lib/pkgconfig" \
-    "$src/configure" --host=wasm32-unknown-wasi --build="$("$src/config.guess")" \
-      --with-build-python="$NATIVE/bin/python3.13" --enable-wasm-pthreads --with-pymalloc \
-      --without-ensurepip --prefix=/usr/local
+  # The cpython stage's configure line (cpython-configure.sh), with the test modules.
+  run configure cpython_configure "$src"
   log "test-bundle: configure took $((SECONDS - t0)) s"
-  # A change to cpython.sh's configure line must be made here too, or python-test.wasm would
-  # test another interpreter than the shipped one.
-  want=$("$CPY/build/config.status" --config | sed 's/ --disable-test-modules//')
-  got=$(./config.status --config)
-  [ "$want" = "$got" ] || die "test-bundle: configure arguments differ from the cpython stage's:
-  cpython:     $want
-  test-bundle: $got"
   for m in "${TEST_MODULES[@]}"; do
     v=$(echo "$m" | tr '[:lower:]' '[:upper:]')
     grep -q "^MODULE_${v}_STATE=yes$" Makefile || die "test-bundle: $m is not enabled ($(grep "^MODULE_${v}_STATE=" Makefile))"
