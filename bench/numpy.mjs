@@ -11,6 +11,6 @@ await runDriver({
   tag: 'WEFT-NUMPY-RESULT',
   core: 'numpy-core.mjs',
   entry: 'runNumpy',
-  quick: { rounds: 1, spec: { threads: [1, 2, 4], reps: 2, ops: 2, matmul_n: 200, ufunc_len: 2_000_000, single_reps: 2 } },
+  quick: { rounds: 1, spec: { threads: [1, 2, 4], reps: 2, ops: { matmul: 8, ufunc: 2 }, matmul_n: 300, ufunc_len: 2_000_000, single_reps: 2 } },
   watchdogS: 300,
 });

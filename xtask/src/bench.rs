@@ -1182,13 +1182,15 @@ fn numpy_section(node: &Result<Value>, chromium: &Result<Value>) -> String {
     md.push_str(&format!(
         "\nHow these are measured (bench/numpy-core.mjs, the same code in both columns): each \
 round starts a new interpreter with numpy, runs one process that imports numpy \
-(`time.perf_counter()` around the import), then n threads each doing {ops} calls of the same \
-work (matmul of {n}x{n} float64, or `sqrt(exp(sin(x)) + 1)` over {len} float64), timed from a \
+(`time.perf_counter()` around the import), then n threads each doing the same work ({mm_ops} \
+matmuls of {n}x{n} float64, or {uf_ops} times `sqrt(exp(sin(x)) + 1)` over {len} float64), timed from a \
 barrier to the last join; n = 1, 2, 4 interleaved. The fraction compares n threads doing n \
 shares with one thread doing one share, times n: 1/n is perfect scaling. numpy's BLAS here is \
 guest/blas (the gemm crate's SIMD128 kernels, one thread a call) under numpy's bundled lapack_lite; \
-numpy's own SIMD layer has no wasm backend (see the README).\n",
-        ops = count(node, chromium, &["spec", "ops"]),
+`np.sort` of 32/64-bit keys runs highway's vqsort on SIMD128, the rest of numpy's SIMD layer has \
+no wasm backend (see the README).\n",
+        mm_ops = count(node, chromium, &["spec", "ops", "matmul"]),
+        uf_ops = count(node, chromium, &["spec", "ops", "ufunc"]),
         n = count(node, chromium, &["spec", "matmul_n"]),
         len = count(node, chromium, &["spec", "ufunc_len"]),
     ));
