@@ -26,6 +26,8 @@ const DIST = resolve(process.env.WEFT_DIST ?? join(REPO, 'dist'));
  *   when the run stalls) and `client` (dist/weft.mjs's exports).
  * - `quick`: parameters for the core (JSON-able) that make it short, under WEFT_BENCH_QUICK=1.
  * - `watchdogS`: a run stalled this long is ended (WEFT_BENCH_WATCHDOG_S overrides it).
+ * - `native(hooks)`: the same measurement without Weft, as a reference
+ *   (`node bench/<script> native`); resolves to the result, with its `env`.
  * - `nodeHooks({log, events})`: more hooks in Node; `nodeFinish(result)`: post-processing there.
  * - `pageHooks`: source text of more hook properties in the page (`name: expr,` pairs), e.g.
  *   calling functions `chromiumSetup({browser, page})` exposed with page.exposeFunction;
@@ -51,10 +53,13 @@ export async function runDriver(spec) {
   }, watchdogS * 1000);
   watchdog.unref();
   try {
-    if (which !== 'node' && which !== 'chromium') throw new Error(`usage: node bench/${spec.name}.mjs node|chromium`);
+    const envs = spec.native ? ['node', 'chromium', 'native'] : ['node', 'chromium'];
+    if (!envs.includes(which)) throw new Error(`usage: node bench/${spec.name}.mjs ${envs.join('|')}`);
     // Other work on the machine skews timings (scaling on a 2-core machine above all): say how busy it was.
     const before = loadavg()[0];
-    const result = which === 'node' ? await inNode(spec, state, log) : await inChromium(spec, state, log);
+    const result = which === 'node' ? await inNode(spec, state, log)
+      : which === 'chromium' ? await inChromium(spec, state, log)
+        : await spec.native({ log, ...(QUICK ? spec.quick : {}) });
     result.loadavg_1m = { before, after: loadavg()[0] };
     process.stdout.write(`${spec.tag} ${JSON.stringify(result)}\n`);
     process.exit(0);

@@ -28,19 +28,24 @@ for rep in range(spec["reps"]):
     for kind in work:
         for t in spec["threads"]:
             scaling[kind][str(t)].append(timed(kind, t, spec["ops"][kind]))
-# One thread: the operations of issue 8's list, best of a few, in ms.
-B = rng.standard_normal((300, 300))
+# One thread: the operations of issue 8's list (and a few more), best of a few, in ms.
+M = {k: rng.standard_normal((k, k)) for k in (200, 300, 1000)}
+B = M[300]
 v = rng.standard_normal(1_000_000)
+w = rng.standard_normal(1_000_000)
 ops = {
+    "matmul 200x200": lambda: M[200] @ M[200],
     "matmul 300x300": lambda: B @ B,
-    "solve 300x300": lambda: np.linalg.solve(B, v[:300]),
-    "inv 300x300": lambda: np.linalg.inv(B),
-    "svd 100x100": lambda: np.linalg.svd(B[:100, :100]),
-    "eig 100x100": lambda: np.linalg.eig(B[:100, :100]),
-    "fft 2^20": lambda: np.fft.fft(v[:1 << 20] if v.size >= 1 << 20 else np.resize(v, 1 << 20)),
-    "sort 1e6": lambda: np.sort(v),
+    "matmul 1000x1000": lambda: M[1000] @ M[1000],
+    "linalg.solve 300x300": lambda: np.linalg.solve(B, v[:300]),
+    "linalg.inv 300x300": lambda: np.linalg.inv(B),
+    "linalg.svd 100x100": lambda: np.linalg.svd(B[:100, :100]),
+    "linalg.eig 100x100": lambda: np.linalg.eig(B[:100, :100]),
+    "fft 2^16": lambda: np.fft.fft(v[:1 << 16]),
+    "sort 1e6 float64": lambda: np.sort(v),
+    "v * w + 1 on 1e6": lambda: v * w + 1.0,
+    "exp(sin(v)) on 1e6": lambda: np.exp(np.sin(v)),
     "sum 1e6": lambda: v.sum(),
-    "sin+exp 1e6": lambda: np.exp(np.sin(v)),
     "random normal 1e6": lambda: rng.standard_normal(1_000_000),
 }
 single = {}
@@ -52,21 +57,18 @@ for name, fn in ops.items():
 print("WEFT-NUMPY " + json.dumps({"import_s": import_s, "scaling": scaling, "single_ms": single}))
 `;
 
-/** Runs every measurement; `log` reports progress, `events` keeps the last events. */
-export async function runNumpy(Weft, {
-  log = () => {}, events = [],
-  rounds = 3,
-  // Each thread's share is some 50 ms of work (48 matmuls of 200x200 with BLAS, 4 passes over
-  // 2e6 elements), so that thread wake-ups and GIL hand-offs do not weigh in the ratios.
-  spec = { threads: [1, 2, 4], reps: 5, ops: { matmul: 48, ufunc: 4 }, matmul_n: 200, ufunc_len: 2_000_000, single_reps: 5 },
-} = {}) {
+/** What each round runs: each thread's share is some 50 ms of work (48 matmuls of 200x200
+ *  with BLAS, 4 passes over 2e6 elements), so that thread wake-ups and GIL hand-offs do not
+ *  weigh in the ratios. */
+export const SPEC = { threads: [1, 2, 4], reps: 9, ops: { matmul: 48, ufunc: 4 }, matmul_n: 200, ufunc_len: 2_000_000, single_reps: 5 };
+
+/** Runs every measurement in Weft; `log` reports progress, `events` keeps the last events. */
+export function runNumpy(Weft, { log = () => {}, events = [], rounds = 3, spec = SPEC } = {}) {
   const note = (m) => {
     events.push(`${performance.now().toFixed(1)} ${m}`);
     if (events.length > 80) events.shift();
   };
-  const result = { spec, start_ms: [], import_s: [], runs: [] };
-  for (let r = 0; r < rounds; r++) {
-    log(`round ${r + 1} of ${rounds}`);
+  return measure({ log, rounds, spec }, async () => {
     let payload = null;
     let stderr = '';
     const errDecoder = new TextDecoder();
@@ -76,7 +78,7 @@ export async function runNumpy(Weft, {
       stdout: lineSink((l) => { note(`line ${l.slice(0, 60)}`); if (l.startsWith('WEFT-NUMPY ')) payload = JSON.parse(l.slice(11)); }),
       stderr: (b) => { stderr += errDecoder.decode(b, { stream: true }); },
     });
-    result.start_ms.push(performance.now() - t0);
+    const startMs = performance.now() - t0;
     try {
       note('run');
       const code = await py.run(['-c', NUMPY_PY, JSON.stringify(spec)]);
@@ -84,22 +86,62 @@ export async function runNumpy(Weft, {
     } finally {
       await py.close();
     }
+    return { payload, startMs };
+  });
+}
+
+/**
+ * The same program on the native CPython `python` with numpy from `site` (PyPI's wheel, its
+ * OpenBLAS held to one thread a call, as Weft's BLAS): the reference column. Node only.
+ */
+export async function runNumpyNative({ python, site, log = () => {}, rounds = 3, spec = SPEC }) {
+  const { execFile } = await import('node:child_process');
+  const run = (args, env) => new Promise((resolve, reject) => {
+    execFile(python, args, { env, maxBuffer: 1 << 24 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)));
+  });
+  const env = { ...process.env, PYTHONPATH: site, OPENBLAS_NUM_THREADS: '1' };
+  const version = (await run(['-c', 'import sys, numpy; print(sys.version.split()[0], numpy.__version__)'], env)).trim().split(' ');
+  const result = await measure({ log, rounds, spec }, async () => {
+    const out = await run(['-c', NUMPY_PY, JSON.stringify(spec)], env);
+    const line = out.split('\n').find((l) => l.startsWith('WEFT-NUMPY '));
+    if (!line) throw new Error(`native numpy bench printed no result: ${out.slice(-500)}`);
+    return { payload: JSON.parse(line.slice(11)), startMs: null };
+  });
+  return { env: `native CPython ${version[0]}, numpy ${version[1]} (OpenBLAS, 1 thread)`, ...result };
+}
+
+/** `rounds` of `runOnce()` -> {payload (NUMPY_PY's result), startMs}, summarized: medians over
+ *  rounds and repetitions. */
+async function measure({ log, rounds, spec }, runOnce) {
+  const result = { start_ms: [], import_s: [], runs: [] };
+  for (let r = 0; r < rounds; r++) {
+    log(`round ${r + 1} of ${rounds}`);
+    const { payload, startMs } = await runOnce();
+    if (startMs !== null) result.start_ms.push(startMs);
     result.import_s.push(payload.import_s);
     result.runs.push(payload);
   }
-  // Medians over rounds and repetitions.
   const scaling = {};
   for (const kind of Object.keys(result.runs[0].scaling)) {
     scaling[kind] = {};
     for (const t of spec.threads) {
-      const s = median(result.runs.flatMap((run) => run.scaling[kind][String(t)]));
-      const one = median(result.runs.flatMap((run) => run.scaling[kind]['1']));
+      const times = result.runs.flatMap((run) => run.scaling[kind][String(t)]);
+      const ones = result.runs.flatMap((run) => run.scaling[kind]['1']);
+      const s = median(times);
+      const one = median(ones);
       // same_total_work: the time n threads take for n times the work, over n times what one
       // thread takes for one share: 1/n is perfect scaling (issue 8 asks <= 0.55 at 2 threads).
-      scaling[kind][t] = { s, ratio_to_1: s / one, same_total_work: s / (t * one) };
+      // Medians, and the best times too: other work on the machine only ever adds time.
+      scaling[kind][t] = {
+        s, ratio_to_1: s / one, same_total_work: s / (t * one),
+        best_s: Math.min(...times), best_same_total_work: Math.min(...times) / (t * Math.min(...ones)),
+      };
     }
   }
   const single = {};
   for (const name of Object.keys(result.runs[0].single_ms)) single[name] = median(result.runs.map((run) => run.single_ms[name]));
-  return { start_ms: median(result.start_ms), import_s: median(result.import_s), scaling, single_ms: single, spec };
+  return {
+    start_ms: result.start_ms.length ? median(result.start_ms) : null,
+    import_s: median(result.import_s), scaling, single_ms: single, spec,
+  };
 }

@@ -1,16 +1,25 @@
-// `node bench/numpy.mjs node|chromium`: runs bench/numpy-core.mjs in Node or in headless Chromium
-// through bench/driver.mjs and prints one line `WEFT-NUMPY-RESULT <json>` on stdout: start-up
+// `node bench/numpy.mjs node|chromium|native`: runs bench/numpy-core.mjs in Node or in headless
+// Chromium through bench/driver.mjs, or its Python program on the native CPython with PyPI's
+// numpy (the reference), and prints one line `WEFT-NUMPY-RESULT <json>` on stdout: start-up
 // with numpy, `import numpy`, single-thread timings of issue 8's operations, and 1/2/4-thread
 // scaling of independent matmuls and large ufuncs (`same_total_work`: n threads' time for n
 // shares over one thread's time for n shares; 1/n is perfect). Progress goes to stderr.
-// Environment: see driver.mjs.
+// Environment: see driver.mjs; native: WEFT_NATIVE_PYTHON and WEFT_NATIVE_NUMPY.
 import { runDriver } from './driver.mjs';
+import { SPEC, runNumpyNative } from './numpy-core.mjs';
+
+/** An environment variable the native run needs (`cargo xtask bench` sets them). */
+function need(name) {
+  if (!process.env[name]) throw new Error(`${name} is not set: the native CPython (guest/build.sh --print native-python) and numpy (--print native-numpy)`);
+  return process.env[name];
+}
 
 await runDriver({
   name: 'numpy',
   tag: 'WEFT-NUMPY-RESULT',
   core: 'numpy-core.mjs',
   entry: 'runNumpy',
-  quick: { rounds: 1, spec: { threads: [1, 2, 4], reps: 2, ops: { matmul: 8, ufunc: 2 }, matmul_n: 300, ufunc_len: 2_000_000, single_reps: 2 } },
+  quick: { rounds: 1, spec: { ...SPEC, reps: 2, single_reps: 2 } },
+  native: (hooks) => runNumpyNative({ python: need('WEFT_NATIVE_PYTHON'), site: need('WEFT_NATIVE_NUMPY'), ...hooks }),
   watchdogS: 300,
 });

@@ -6,10 +6,11 @@
 #            --smoke: then run guest/smoke-test.mjs on them (without and with threads) and
 #                     guest/interrupt-test.mjs (host-set weft_interrupt_word -> KeyboardInterrupt)
 #        guest/build.sh --print STAGE              print a stage's path, building it if needed
-#            STAGE: sysroot | deps | native-python | cpython | bundle | optimize | numpy |
-#                   optimize-numpy | test-bundle | numpy-tests
+#            STAGE: sysroot | deps | native-python | native-numpy | cpython | bundle | optimize |
+#                   numpy | optimize-numpy | test-bundle | numpy-tests
 #            (test-bundle: python.wasm with the test C modules + Lib/test; numpy-tests: numpy's
-#             tests and pytest; both for tests/conformance/, never copied to dist/)
+#             tests and pytest; both for tests/conformance/, never copied to dist/;
+#             native-numpy: PyPI's numpy for the native CPython, the benchmark's reference)
 source "$(dirname "$0")/lib.sh"
 
 dist="$REPO_DIR/dist" smoke=0 print=""
@@ -33,7 +34,7 @@ stage() { # stage NAME [ARG] -> path; times each stage on stderr
 
 if [ -n "$print" ]; then
   case $print in
-    sysroot|deps|native-python|cpython|bundle|optimize|numpy|test-bundle|numpy-tests) bash "$GUEST_DIR/$print.sh"; exit ;;
+    sysroot|deps|native-python|native-numpy|cpython|bundle|optimize|numpy|test-bundle|numpy-tests) bash "$GUEST_DIR/$print.sh"; exit ;;
     optimize-numpy) bash "$GUEST_DIR/optimize.sh" numpy; exit ;;
     *) die "--print: unknown stage $print" ;;
   esac

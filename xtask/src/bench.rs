@@ -9,7 +9,8 @@
 //!   next, so machine noise hits all sides alike.
 //! - Latency and scaling (bench/sync-io.mjs, threads.mjs, archive.mjs, numpy.mjs through
 //!   bench/driver.mjs): the sync-io channel, Python threads, the runtime's own parallel work, and
-//!   numpy (start-up, single-thread operations, 1/2/4-thread scaling), in Node and Chromium.
+//!   numpy (start-up, single-thread operations, 1/2/4-thread scaling), in Node and Chromium;
+//!   numpy's also natively (PyPI's numpy on the native CPython), as the reference.
 //!
 //! V8 runs wasm first in its baseline compiler and has no on-stack replacement, so a program's
 //! first repetition is cold; figures are the median, min and max of the others.
@@ -61,8 +62,16 @@ pub fn bench(p: &Paths, o: &Options) -> Result {
     if o.quick && o.update_readme {
         bail!("--update-readme takes a full run's figures, not --quick's");
     }
+    step("native numpy: bash guest/build.sh --print native-numpy");
+    let native_numpy = crate::util::stdout_of(
+        Command::new("bash")
+            .arg(p.repo.join("guest/build.sh"))
+            .args(["--print", "native-numpy"]),
+    )
+    .map(|o| PathBuf::from(o.trim()));
     let env = DriverEnv {
         native,
+        native_numpy,
         coi_server: crate::build::coi_server(p)?,
         quick: o.quick,
     };
@@ -76,6 +85,7 @@ pub fn bench(p: &Paths, o: &Options) -> Result {
     let archive_chromium = driver(p, &env, &ARCHIVE, "chromium");
     let numpy_node = driver(p, &env, &NUMPY, "node");
     let numpy_chromium = driver(p, &env, &NUMPY, "chromium");
+    let numpy_native = driver(p, &env, &NUMPY, "native");
     let bridge_node = driver(p, &env, &BRIDGE, "node");
     let bridge_chromium = driver(p, &env, &BRIDGE, "chromium");
 
@@ -126,7 +136,7 @@ pub fn bench(p: &Paths, o: &Options) -> Result {
     md.push_str(&sync_io_section(&sync_node, &sync_chromium));
     md.push_str(&threads_section(&threads_node, &threads_chromium));
     md.push_str(&archive_section(&archive_node, &archive_chromium));
-    md.push_str(&numpy_section(&numpy_node, &numpy_chromium));
+    md.push_str(&numpy_section(&numpy_node, &numpy_chromium, &numpy_native));
     md.push_str(&bridge_section(&bridge_node, &bridge_chromium));
     let as_json = |r: &Result<Value>| match r {
         Ok(v) => v.clone(),
@@ -140,7 +150,7 @@ pub fn bench(p: &Paths, o: &Options) -> Result {
         "threads": {"node": as_json(&threads_node), "chromium": as_json(&threads_chromium)},
         "archive": {"node": as_json(&archive_node), "chromium": as_json(&archive_chromium)},
         "bridge": {"node": as_json(&bridge_node), "chromium": as_json(&bridge_chromium)},
-        "numpy": {"node": as_json(&numpy_node), "chromium": as_json(&numpy_chromium)},
+        "numpy": {"node": as_json(&numpy_node), "chromium": as_json(&numpy_chromium), "native": as_json(&numpy_native)},
     });
     if o.update_readme {
         let (Ok(v), Ok((_, sizes_json))) = (&speed, &sizes) else {
@@ -487,6 +497,9 @@ const THREADS: Driver = Driver {
 /// What every bench script gets from xtask (as environment variables).
 struct DriverEnv {
     native: PathBuf,
+    /// PyPI's numpy for `native` (guest/native-numpy.sh), the numpy bench's reference; when it
+    /// cannot be had, that column says why.
+    native_numpy: Result<PathBuf>,
     coi_server: PathBuf,
     quick: bool,
 }
@@ -499,7 +512,11 @@ fn driver(p: &Paths, env: &DriverEnv, d: &Driver, which: &str) -> Result<Value> 
     let chromium = std::env::var_os("WEFT_CHROMIUM")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
-    if which != "node" && !chromium.is_file() {
+    if which == "native" {
+        if let Err(e) = &env.native_numpy {
+            bail!("native numpy is not available: {e}");
+        }
+    } else if which != "node" && !chromium.is_file() {
         bail!(
             "no Chromium at {} (apt-get install chromium, or set WEFT_CHROMIUM)",
             chromium.display()
@@ -512,6 +529,12 @@ fn driver(p: &Paths, env: &DriverEnv, d: &Driver, which: &str) -> Result<Value> 
         .env("WEFT_CHROMIUM", &chromium)
         .env("WEFT_COI_SERVER", &env.coi_server)
         .env("WEFT_NATIVE_PYTHON", &env.native)
+        .env(
+            "WEFT_NATIVE_NUMPY",
+            env.native_numpy
+                .as_deref()
+                .unwrap_or(std::path::Path::new("")),
+        )
         .env("WEFT_BENCH_QUICK", if env.quick { "1" } else { "0" })
         .current_dir(&p.repo);
     eprintln!("+ {}", crate::util::describe(&cmd));
@@ -588,6 +611,15 @@ fn figures_table(
     node: &Result<Value>,
     chromium: &Result<Value>,
 ) -> String {
+    columns_table(title, rows, &[("Node", node), ("Chromium", chromium)])
+}
+
+/// [`figures_table`] with any columns: (name when not measured, result).
+fn columns_table(
+    title: &str,
+    rows: &[(String, &str, Cell)],
+    columns: &[(&str, &Result<Value>)],
+) -> String {
     let env = |r: &Result<Value>, fallback: &str| match r {
         Ok(v) => v
             .get("env")
@@ -600,20 +632,19 @@ fn figures_table(
         Ok(v) => f(v).unwrap_or_else(|| "n/a".into()),
         Err(_) => "not measured".into(),
     };
-    let mut md = format!("\n## {title}\n\n");
-    md.push_str(&format!(
-        "| figure | target | {} | {} |\n|---|---|---:|---:|\n",
-        env(node, "Node"),
-        env(chromium, "Chromium")
-    ));
-    for (label, target, f) in rows {
-        md.push_str(&format!(
-            "| {label} | {target} | {} | {} |\n",
-            cell(node, f),
-            cell(chromium, f)
-        ));
+    let mut md = format!("\n## {title}\n\n| figure | target |");
+    for (name, r) in columns {
+        md.push_str(&format!(" {} |", env(r, name)));
     }
-    for (name, r) in [("Node", node), ("Chromium", chromium)] {
+    md.push_str(&format!("\n|---|---|{}\n", "---:|".repeat(columns.len())));
+    for (label, target, f) in rows {
+        md.push_str(&format!("| {label} | {target} |"));
+        for (_, r) in columns {
+            md.push_str(&format!(" {} |", cell(r, f)));
+        }
+        md.push('\n');
+    }
+    for (name, r) in columns {
         if let Err(e) = r {
             md.push_str(&format!("\n**{name} was not measured:** {e}\n"));
         }
@@ -1131,8 +1162,16 @@ transferred, not copied, to the main thread.\n",
 /// What 2 threads may take for twice one thread's share of independent numpy work (issue 8).
 const NUMPY_TWO_THREAD_TARGET: (f64, &str) = (0.55, "≤ 0.55");
 
-/// The report's numpy section (`Weft.start({packages: ['numpy']})`), Node and Chromium columns.
-fn numpy_section(node: &Result<Value>, chromium: &Result<Value>) -> String {
+/// The report's numpy section (`Weft.start({packages: ['numpy']})`): Weft in Node and Chromium,
+/// and the same Python program on the native CPython with PyPI's numpy as the reference column;
+/// Weft's single-thread figures also say how many times native's time they take.
+fn numpy_section(node: &Result<Value>, chromium: &Result<Value>, native: &Result<Value>) -> String {
+    let reference = native.as_ref().ok().cloned();
+    // Whether `v` is the reference column's own result (no ratio, no target mark there).
+    let is_reference = {
+        let reference = reference.clone();
+        move |v: &Value| reference.as_ref() == Some(v)
+    };
     let mut rows: Vec<(String, &str, Cell)> = vec![
         (
             "`Weft.start({packages: ['numpy']})`, median".into(),
@@ -1148,22 +1187,25 @@ fn numpy_section(node: &Result<Value>, chromium: &Result<Value>) -> String {
     for (kind, what) in [("matmul", "independent matmuls"), ("ufunc", "large ufuncs")] {
         for threads in ["1", "2", "4"] {
             let two = threads == "2";
+            let is_reference = is_reference.clone();
             rows.push((
-                format!("{what}, {threads} thread(s): wall time for {threads}x one thread's share, as a fraction of {threads}x one thread's time"),
+                format!("{what}, {threads} thread(s): wall time for {threads}x one thread's share (as a fraction of {threads}x one thread's time)"),
                 if two { NUMPY_TWO_THREAD_TARGET.1 } else { "" },
                 Box::new(move |v| {
                     let r = v.get("scaling")?.get(kind)?.get(threads)?;
                     let f = num(r, &["same_total_work"])?;
+                    let best = num(r, &["best_same_total_work"])?;
+                    let checked = two && !is_reference(v);
                     Some(format!(
-                        "{} ({f:.2}){}",
+                        "{} ({f:.2}; best {best:.2}){}",
                         fmt_ms(num(r, &["s"])? * 1000.0),
-                        if two { mark(f <= NUMPY_TWO_THREAD_TARGET.0) } else { "" }
+                        if checked { mark(f <= NUMPY_TWO_THREAD_TARGET.0) } else { "" }
                     ))
                 }),
             ));
         }
     }
-    let names: Vec<String> = [node, chromium]
+    let names: Vec<String> = [node, chromium, native]
         .iter()
         .find_map(|r| {
             let m = r.as_ref().ok()?.get("single_ms")?.as_object()?;
@@ -1172,23 +1214,47 @@ fn numpy_section(node: &Result<Value>, chromium: &Result<Value>) -> String {
         .unwrap_or_default();
     for name in names {
         let key = name.clone();
+        let base = reference
+            .as_ref()
+            .and_then(|r| num(r, &["single_ms", &key]));
+        let is_reference = is_reference.clone();
         rows.push((
-            format!("one thread: {name}, best of a few"),
+            format!("one thread: {name}, best of a few (x native)"),
             "",
-            Box::new(move |v| Some(fmt_ms(num(v, &["single_ms", &key])?))),
+            Box::new(move |v| {
+                let ms = num(v, &["single_ms", &key])?;
+                Some(match base {
+                    Some(b) if !is_reference(v) && b > 0.0 => {
+                        format!("{} ({:.1}x)", fmt_ms(ms), ms / b)
+                    }
+                    _ => fmt_ms(ms),
+                })
+            }),
         ));
     }
-    let mut md = figures_table("numpy (`packages: ['numpy']`)", &rows, node, chromium);
+    let mut md = columns_table(
+        "numpy (`packages: ['numpy']`)",
+        &rows,
+        &[
+            ("Node", node),
+            ("Chromium", chromium),
+            ("native numpy", native),
+        ],
+    );
     md.push_str(&format!(
-        "\nHow these are measured (bench/numpy-core.mjs, the same code in both columns): each \
-round starts a new interpreter with numpy, runs one process that imports numpy \
-(`time.perf_counter()` around the import), then n threads each doing the same work ({mm_ops} \
-matmuls of {n}x{n} float64, or {uf_ops} times `sqrt(exp(sin(x)) + 1)` over {len} float64), timed from a \
-barrier to the last join; n = 1, 2, 4 interleaved. The fraction compares n threads doing n \
-shares with one thread doing one share, times n: 1/n is perfect scaling. numpy's BLAS here is \
-guest/blas (the gemm crate's SIMD128 kernels, one thread a call) under numpy's bundled lapack_lite; \
-`np.sort` of 32/64-bit keys runs highway's vqsort on SIMD128, the rest of numpy's SIMD layer has \
-no wasm backend (see the README).\n",
+        "\nHow these are measured (bench/numpy-core.mjs, the same Python program in every column): \
+each round starts a new interpreter with numpy (the native column: a new `python3.13` process \
+with PyPI's numpy 2.3.5 wheel, its OpenBLAS held to one thread by `OPENBLAS_NUM_THREADS=1`, as \
+Weft's BLAS uses one thread a call), imports numpy (`time.perf_counter()` around the import), \
+then n threads each do the same work ({mm_ops} matmuls of {n}x{n} float64, or {uf_ops} times \
+`sqrt(exp(sin(x)) + 1)` over {len} float64), timed from a barrier to the last join; n = 1, 2, 4 \
+interleaved, {reps} times a round. The fraction compares n threads doing n shares with one \
+thread doing one share, times n: 1/n is perfect scaling; it is taken from the medians (checked \
+against the target) and from the best times (other work on the machine only adds time). One thread: the best of a few calls of each operation. \
+numpy's BLAS in Weft is guest/blas (the gemm crate's SIMD128 kernels) under numpy's bundled \
+lapack_lite; `np.sort` of 32/64-bit keys runs highway's vqsort on SIMD128, the rest of numpy's \
+SIMD layer has no wasm backend (see the README).\n",
+        reps = count(node, chromium, &["spec", "reps"]),
         mm_ops = count(node, chromium, &["spec", "ops", "matmul"]),
         uf_ops = count(node, chromium, &["spec", "ops", "ufunc"]),
         n = count(node, chromium, &["spec", "matmul_n"]),

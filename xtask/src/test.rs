@@ -148,7 +148,13 @@ fn blas_suite(p: &Paths) -> Outcome {
     let t = Instant::now();
     let mut cmd = Command::new("cargo");
     cmd.arg(format!("+{}", crate::util::STABLE))
-        .args(["test", "--release", "--locked", "--manifest-path", "guest/blas/Cargo.toml"])
+        .args([
+            "test",
+            "--release",
+            "--locked",
+            "--manifest-path",
+            "guest/blas/Cargo.toml",
+        ])
         .env("CARGO_TARGET_DIR", p.target.join("guest-blas"))
         .current_dir(&p.repo);
     cargo_test_suite("rust (guest/blas)", &mut cmd, t)
