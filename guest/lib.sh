@@ -38,6 +38,17 @@ fetch_source() {
   echo "$path"
 }
 
+# native_pip NATIVE LOG ARG...: pip ARG... from the wheel ensurepip bundles with the native
+# CPython at NATIVE (covered by the CPython tarball's hash), isolated from the host's Python
+# (-I); its output goes to LOG, whose tail is shown when it fails.
+native_pip() {
+  local native=$1 logf=$2 whl; shift 2
+  whl=$(find "$native/lib/python3.13/ensurepip/_bundled" -name 'pip-*.whl' 2>/dev/null | head -1)
+  [ -n "$whl" ] || die "no bundled pip wheel in $native/lib/python3.13/ensurepip/_bundled"
+  "$native/bin/python3.13" -I "$whl/pip" "$@" --disable-pip-version-check --no-cache-dir >"$logf" 2>&1 \
+    || { tail -20 "$logf" >&2; return 1; }
+}
+
 # stage_key NAME FILE... -> hash of the stage name, the given files' bytes and extra env text.
 # Files are named by their path inside the repo, so every clone (a CI checkout, a developer's)
 # computes the same keys and shares one cache.

@@ -13,12 +13,9 @@ out="$WEFT_CACHE/native-numpy-$key"
 if [ ! -f "$out/.complete" ]; then mkdir -p "$WEFT_CACHE"; exec 9>"$out.lock"; flock 9; fi
 if [ ! -f "$out/.complete" ]; then
   rm -rf "$out"; mkdir -p "$out"
-  pip_whl=("$NATIVE"/lib/python3.13/ensurepip/_bundled/pip-*.whl)
-  [ -f "${pip_whl[0]}" ] || die "native-numpy: no bundled pip wheel in $NATIVE/lib/python3.13/ensurepip/_bundled"
   log "native-numpy: pip install (bench/numpy-native-requirements.txt)"
-  "$NATIVE/bin/python3.13" -I "${pip_whl[0]}/pip" install --disable-pip-version-check --no-cache-dir \
-    --only-binary=:all: --no-deps --require-hashes -r "$REQS" --target "$out/site" >"$out/pip.log" 2>&1 \
-    || { tail -20 "$out/pip.log" >&2; die "native-numpy: pip install failed (log $out/pip.log)"; }
+  native_pip "$NATIVE" "$out/pip.log" install --only-binary=:all: --no-deps --require-hashes -r "$REQS" \
+    --target "$out/site" || die "native-numpy: pip install failed (log $out/pip.log)"
   "$NATIVE/bin/python3.13" -I -c 'import sys; sys.path.insert(0, sys.argv[1]); import numpy' "$out/site" \
     || die "native-numpy: the installed numpy does not import"
   touch "$out/.complete"; rm -f "$out.lock"

@@ -33,13 +33,9 @@ wheels="$WEFT_CACHE/pip-$(sha256sum "$REQS" | cut -c1-16)"
 if [ ! -f "$wheels/.complete" ]; then mkdir -p "$WEFT_CACHE"; exec 8>"$wheels.lock"; flock 8; fi
 if [ ! -f "$wheels/.complete" ]; then
   rm -rf "$wheels"; mkdir -p "$wheels"
-  pip_whl=("$NATIVE"/lib/python3.13/ensurepip/_bundled/pip-*.whl)
-  [ -f "${pip_whl[0]}" ] || die "numpy-tests: no bundled pip wheel in $NATIVE/lib/python3.13/ensurepip/_bundled"
   log "numpy-tests: pip download (tests/conformance/numpy-requirements.txt)"
-  # pip runs from its own wheel (pip/__main__.py supports that); -I: nothing of the host's Python.
-  "$NATIVE/bin/python3.13" -I "${pip_whl[0]}/pip" download --disable-pip-version-check --no-cache-dir \
-    --only-binary=:all: --no-deps --require-hashes -r "$REQS" -d "$wheels" >"$wheels/pip.log" 2>&1 \
-    || { tail -20 "$wheels/pip.log" >&2; die "numpy-tests: pip download failed (log $wheels/pip.log)"; }
+  native_pip "$NATIVE" "$wheels/pip.log" download --only-binary=:all: --no-deps --require-hashes -r "$REQS" \
+    -d "$wheels" || die "numpy-tests: pip download failed (log $wheels/pip.log)"
   n=$(grep -c '^[a-z].*==' "$REQS"); got=$(find "$wheels" -name '*.whl' | wc -l)
   [ "$got" = "$n" ] || die "numpy-tests: $got wheels downloaded, $n required"
   touch "$wheels/.complete"; rm -f "$wheels.lock"
