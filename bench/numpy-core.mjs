@@ -21,8 +21,14 @@ work = {
     "matmul": lambda: A @ A,
     "ufunc": lambda: np.sqrt(np.exp(np.sin(X)) + 1.0),
 }
-${TIMED_PY}for kind in work:  # warm-up: every worker the runs use gets the hot code compiled
-    timed(kind, max(spec["threads"]), 1)
+${TIMED_PY}# Warm-up. V8 runs wasm in its baseline tier first and optimizes hot functions in the
+# background: matmul takes about half a second of calls to reach its final speed, and
+# repetitions measured before that (and the compiler threads taking a core) skew the ratios.
+for kind in work:
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < spec.get("warmup_s", 1.0):
+        timed(kind, 1, spec["ops"][kind])
+    timed(kind, max(spec["threads"]), 1)  # every worker the runs use has run it
 scaling = {kind: {str(t): [] for t in spec["threads"]} for kind in work}
 for rep in range(spec["reps"]):
     for kind in work:
