@@ -7,7 +7,8 @@
 // `await p.method(1, 2)`. Its lifetime is explicit: `destroy()`, or a scope
 // (`Weft.withScope`); a FinalizationRegistry releases the ones garbage-collected before that.
 // Values cross by copy (structured clone; buffers marked with transfer() are moved):
-// None/bool/int/float/str/bytes by value, other Python objects as PyProxies; `toJs()` converts in depth. A PyProxy passed back to Python arrives as
+// None/bool/int/float/str/bytes by value, other Python objects as PyProxies; `toJs()` converts
+// in depth. A PyProxy passed back to Python arrives as
 // the very object it stands for.
 
 import { DESCEND, REF, mapData } from './plain-data.mjs';
@@ -90,10 +91,13 @@ export class ProxyTable {
     this.#request = request;
   }
 
-  /** Sends a request and decodes the answer (references become PyProxies). */
-  async send(op, fields = {}, transfer = []) {
-    const value = await this.#request(op, fields, transfer);
-    return this.decode(value);
+  /** Sends a request and decodes the answer (references become PyProxies). `fields` may be a
+   *  function of the encoder (`(enc) => ({arg: enc(x)})`): encoding fails as a rejection too,
+   *  and the buffers it transfers go with the request. */
+  async send(op, fields = {}) {
+    const transfer = [];
+    const f = typeof fields === 'function' ? fields((v) => this.encode(v, transfer)) : fields;
+    return this.decode(await this.#request(op, f, transfer));
   }
 
   /** Values for the worker: PyProxies as references, the rest as they are (cloned), except the
@@ -159,23 +163,12 @@ export class ProxyTable {
     return this.#request('destroy', { target: state.id }).catch(() => {});
   }
 
-  #op(state, op, fields = {}, transfer = []) {
-    return this.send(op, { target: live(state).id, ...fields }, transfer);
-  }
-
   #wrap(state) {
     const table = this;
-    // `fields` may be a function of the encoder, so that encoding the arguments fails as a
-    // rejection too, and the buffers they transfer go with the request.
-    const send = (op, fields) => {
-      try {
-        const transfer = [];
-        const f = typeof fields === 'function' ? fields((v) => table.encode(v, transfer)) : fields;
-        return table.#op(state, op, f, transfer);
-      } catch (e) {
-        return Promise.reject(e);
-      }
-    };
+    // Every operation on this object: the request names it as the target.
+    const send = (op, fields = {}) => table.send(op, (enc) => ({
+      target: live(state).id, ...(typeof fields === 'function' ? fields(enc) : fields),
+    }));
     const methods = {
       type: state.type,
       callable: state.callable,

@@ -1,8 +1,9 @@
 // Weft's main-thread client: starts an interpreter in a dedicated worker and talks to it by
 // messages, so the calling thread (a page's main thread, or Node's) never blocks.
 // The same module runs in browsers and in Node (>= 20), with Pyodide's vocabulary (runPython,
-// globals, pyimport, fs, setStdin...) over async PyProxies (pyproxy.mjs). Synchronous answers to Python (stdin, page-owned files) and interrupts go through the
-// sync-io channel in channel.mjs when the platform has SharedArrayBuffer.
+// globals, pyimport, fs, setStdin...) over async PyProxies (pyproxy.mjs). Synchronous answers
+// to Python (stdin, page-owned files) and interrupts go through the sync-io channel in
+// channel.mjs when the platform has SharedArrayBuffer.
 import { ChannelHost, NO_SHARED_MEMORY, PageDirectory, bytesOf, nodeImport, sharedMemoryAvailable } from './channel.mjs';
 import { THREAD_DEFAULTS, ThreadPool, threadOptions } from './threads.mjs';
 import { ProxyTable, PythonError, REF, WeftExit, isPyProxy, transfer } from './pyproxy.mjs';
@@ -339,13 +340,7 @@ export class Weft {
   #runCode(op, code, globals, filename) {
     if (typeof code !== 'string') return Promise.reject(new TypeError(`${op === 'run' ? 'runPython' : 'runPythonAsync'}(code): code must be a string, not ${code === null ? 'null' : typeof code}`));
     if (globals !== undefined && !isPyProxy(globals)) return Promise.reject(new TypeError('globals must be a PyProxy of a dict (e.g. from runPython("{}"))'));
-    let target;
-    try {
-      target = globals && this.#proxies.encode(globals)[REF];
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    return this.#proxies.send(op, { code, filename: String(filename), globals: target });
+    return this.#proxies.send(op, (enc) => ({ code, filename: String(filename), globals: globals && enc(globals)[REF] }));
   }
 
   /**
@@ -373,12 +368,7 @@ export class Weft {
   /** Converts a JS value in depth (arrays to lists, objects and Maps to dicts, Sets to sets)
    *  and resolves with the Python object as a PyProxy (Pyodide's toPy). */
   toPy(value) {
-    try {
-      const transfer = [];
-      return this.#proxies.send('toPy', { value: this.#proxies.encode(value, transfer) }, transfer);
-    } catch (e) {
-      return Promise.reject(e);
-    }
+    return this.#proxies.send('toPy', (enc) => ({ value: enc(value) }));
   }
 
   /** Runs `fn(scope)`; PyProxies received meanwhile are destroyed when it settles, except those
