@@ -148,6 +148,9 @@ function numpyModules(all) {
   return all.filter((m) => NUMPY_MODULES.includes(m.name) || NUMPY_PACKAGES.some((p) => m.name.startsWith(p)));
 }
 
+/** What the numpy suites share: pytest, one expectation file, parametrized cases in groups. */
+const NUMPY = { kind: 'numpy', expected: 'numpy-expected.txt', listSkips: false, strict: false, groups: true };
+
 export const SUITES = {
   threads: {
     modules: () => THREAD_MODULES,
@@ -181,17 +184,13 @@ export const SUITES = {
     timeout: 300,
   },
   numpy: {
-    kind: 'numpy',
+    ...NUMPY,
     modules: numpyModules,
     universe: 'numpy-full',
-    expected: 'numpy-expected.txt',
-    listSkips: false,
-    strict: false,
-    groups: true,
     timeout: 600,
   },
   'numpy-ci': {
-    kind: 'numpy',
+    ...NUMPY,
     modules: (all) => {
       const modules = numpyModules(all);
       const unknown = [...NUMPY_CI_MODULES, ...Object.keys(NUMPY_CI_DROP)].filter((n) => !modules.some((m) => m.name === n));
@@ -200,19 +199,11 @@ export const SUITES = {
     },
     dropNote: "test_multiarray's sort, argsort and partition kernels for every dtype and size, and test_count_nonzero_all (NUMPY_CI_DROP)",
     universe: 'numpy-full',
-    expected: 'numpy-expected.txt',
-    listSkips: false,
-    strict: false,
-    groups: true,
     timeout: 300,
   },
   'numpy-full': {
-    kind: 'numpy',
+    ...NUMPY,
     modules: (all) => all,
-    expected: 'numpy-expected.txt',
-    listSkips: false,
-    strict: false,
-    groups: true,
     timeout: 600,
   },
 };
@@ -263,30 +254,30 @@ function parseArgs(argv) {
 
 // --- the test bundle and the assets Weft loads ------------------------------------------------
 
-/** guest/test-bundle.sh's directory (built on first use: a few minutes, then cached). */
-function testBundle() {
-  const script = path.join(REPO, 'guest/test-bundle.sh');
-  console.error(`==> test bundle: bash ${path.relative(REPO, script)}`);
+/**
+ * The directory a guest stage script prints (built on first use, then cached), checked to hold
+ * `files`: guest/test-bundle.sh (CPython's tests) or guest/numpy-tests.sh (numpy's, pytest).
+ */
+function stageDir(name, label, files) {
+  const script = path.join(REPO, 'guest', name);
+  console.error(`==> ${label}: bash ${path.relative(REPO, script)}`);
   const r = spawnSync('bash', [script], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
-  if (r.status !== 0) fail(`guest/test-bundle.sh failed (exit ${r.status ?? r.signal})`);
+  if (r.status !== 0) fail(`guest/${name} failed (exit ${r.status ?? r.signal})`);
   const dir = r.stdout.trim().split('\n').pop();
-  for (const f of ['python.wasm', 'Lib/test/libregrtest/findtests.py', 'Lib/test/support/__init__.py']) {
-    if (!fs.existsSync(path.join(dir, f))) fail(`the test bundle ${dir} has no ${f}`);
+  for (const f of files) {
+    if (!fs.existsSync(path.join(dir, f))) fail(`the ${label} ${dir} has no ${f}`);
   }
   return dir;
 }
 
-/** guest/numpy-tests.sh's directory (built on first use: the tests, pytest's wheels). */
-function numpyTestBundle() {
-  const script = path.join(REPO, 'guest/numpy-tests.sh');
-  console.error(`==> numpy test bundle: bash ${path.relative(REPO, script)}`);
-  const r = spawnSync('bash', [script], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
-  if (r.status !== 0) fail(`guest/numpy-tests.sh failed (exit ${r.status ?? r.signal})`);
-  const dir = r.stdout.trim().split('\n').pop();
-  for (const f of ['python-numpy-lib.zip', 'pytest.ini', 'test-modules.txt', 'shipped.sha256']) {
-    if (!fs.existsSync(path.join(dir, f))) fail(`the numpy test bundle ${dir} has no ${f}`);
-  }
-  return dir;
+/** The worker arguments every kind shares: exclusions, the dropped part, the stack dump. */
+function workerTail(mod, timeout) {
+  return [
+    ...mod.excluded.flatMap((id) => ['--exclude', id]),
+    ...(mod.drop ? ['--drop', mod.drop] : []),
+    // Every thread's stack in the log shortly before the time limit.
+    '--dump-after', String(Math.max(1, timeout - 10)),
+  ];
 }
 
 /** dist/ with some files replaced (name -> path): symlinks in a directory of our own. */
@@ -305,14 +296,15 @@ function assetsDir(dist, dir, replaced) {
 /**
  * What each kind of suite runs: prepare(dist, outDir, suite, options) returns {all: the modules,
  * cwd: the workers' working directory (the CLI mounts it), assets(): the assets directory,
- * interpreter(): what the report says was tested, args(mod, timeout): the CLI's arguments,
+ * interpreter(): what the report says was tested, environment: what else the report says of the
+ * run, args(mod, timeout): the CLI's arguments,
  * name(arg, modules): the module of the suite that a command line's --only names}.
  */
 const KINDS = {
   cpython: {
     title: "CPython 3.13.5's own tests",
     prepare(dist, outDir, suite) {
-      const bundle = testBundle();
+      const bundle = stageDir('test-bundle.sh', 'test bundle', ['python.wasm', 'Lib/test/libregrtest/findtests.py', 'Lib/test/support/__init__.py']);
       const lib = path.join(bundle, 'Lib');
       const wasm = path.join(bundle, 'python.wasm');
       return {
@@ -321,13 +313,8 @@ const KINDS = {
         cwd: bundle,
         assets: () => assetsDir(dist, path.join(outDir, 'assets'), { 'python.wasm': wasm }),
         interpreter: () => `${path.basename(bundle)}/python.wasm (sha256 ${sha256(wasm).slice(0, 16)}), dist/python-stdlib.zip`,
-        args: (mod, timeout) => [
-          WORKER, lib, mod.name, '--use', suite.resources,
-          ...mod.excluded.flatMap((id) => ['--exclude', id]),
-          ...(mod.drop ? ['--drop', mod.drop] : []),
-          // Every thread's stack in the log shortly before the time limit.
-          '--dump-after', String(Math.max(1, timeout - 10)),
-        ],
+        environment: { resources: suite.resources === 'all' ? '-u all' : suite.resources ? `-u ${suite.resources}` : 'none (the default of python -m test)' },
+        args: (mod, timeout) => [WORKER, lib, mod.name, '--use', suite.resources, ...workerTail(mod, timeout)],
         name: (n) => (n.startsWith('test.') ? n : `test.${n}`),
       };
     },
@@ -335,7 +322,7 @@ const KINDS = {
   numpy: {
     title: "numpy 2.3.5's own tests (pytest)",
     prepare(dist, outDir, suite, o) {
-      const bundle = numpyTestBundle();
+      const bundle = stageDir('numpy-tests.sh', 'numpy test bundle', ['python-numpy-lib.zip', 'pytest.ini', 'test-modules.txt', 'shipped.sha256']);
       const lib = path.join(bundle, 'python-numpy-lib.zip');
       // The tests are only worth their name against the shipped numpy files.
       const shipped = fs.readFileSync(path.join(bundle, 'shipped.sha256'), 'utf8').trim();
@@ -349,12 +336,10 @@ const KINDS = {
         cwd: bundle, // holds pytest.ini, which the CLI mounts with it
         assets: () => assetsDir(dist, path.join(outDir, 'assets'), { 'python-numpy-lib.zip': lib }),
         interpreter: () => `dist/python-numpy.wasm (sha256 ${sha256(path.join(dist, 'python-numpy.wasm')).slice(0, 16)}), dist/python-numpy-lib.zip + ${path.basename(bundle)} (numpy's tests, pytest)`,
+        environment: { pytest: `numpy's pytest.ini, --capture=sys, --import-mode=importlib (numpy_worker.py)${o.notWasm ? '; IS_WASM off (--not-wasm)' : ''}` },
         args: (mod, timeout) => [
           '--packages', 'numpy', NUMPY_WORKER, path.join(bundle, 'pytest.ini'), mod.name,
-          ...(o.notWasm ? ['--not-wasm'] : []),
-          ...mod.excluded.flatMap((id) => ['--exclude', id]),
-          ...(mod.drop ? ['--drop', mod.drop] : []),
-          '--dump-after', String(Math.max(1, timeout - 10)),
+          ...(o.notWasm ? ['--not-wasm'] : []), ...workerTail(mod, timeout),
         ],
         // numpy._core.tests.test_umath, or a tail naming one module of the suite: test_umath,
         // linalg.tests.test_regression
@@ -902,9 +887,7 @@ async function main() {
       node: process.version,
       weft: `${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain') ? ' + local changes' : ''}`,
       interpreter: prepared.interpreter(),
-      ...(suite.kind === 'numpy'
-        ? { pytest: `numpy's pytest.ini, --capture=sys, --import-mode=importlib (numpy_worker.py)${o.notWasm ? '; IS_WASM off (--not-wasm)' : ''}` }
-        : { resources: suite.resources === 'all' ? '-u all' : suite.resources ? `-u ${suite.resources}` : 'none (the default of python -m test)' }),
+      ...prepared.environment,
       'time limit': `${o.timeout} s per module, ${o.jobs} job(s)`,
     },
   });
