@@ -180,8 +180,14 @@ fn cblas_operand<T>(order: c_int, trans: c_int, p: *const T, ld: c_int) -> Mat<T
     }
 }
 
-fn dims(v: &[c_int]) -> Option<Vec<usize>> {
-    v.iter().map(|&d| usize::try_from(d).ok()).collect()
+/// BLAS dimensions as sizes, or None when one is negative. No allocation: LAPACK makes many
+/// small calls.
+fn dims<const N: usize>(v: [c_int; N]) -> Option<[usize; N]> {
+    let mut out = [0; N];
+    for (o, d) in out.iter_mut().zip(v) {
+        *o = usize::try_from(d).ok()?;
+    }
+    Some(out)
 }
 
 unsafe fn cblas_gemm<T: Elem>(
@@ -200,7 +206,7 @@ unsafe fn cblas_gemm<T: Elem>(
     c: *mut T,
     ldc: c_int,
 ) {
-    let Some([m, n, k]) = dims(&[m, n, k]).map(|d| [d[0], d[1], d[2]]) else {
+    let Some([m, n, k]) = dims([m, n, k]) else {
         return;
     };
     let cm = cblas_operand(order, NO_TRANS, c as *const T, ldc);
@@ -233,7 +239,7 @@ unsafe fn cblas_gemv<T: Elem>(
     y: *mut T,
     incy: c_int,
 ) {
-    let Some([m, n]) = dims(&[m, n]).map(|d| [d[0], d[1]]) else {
+    let Some([m, n]) = dims([m, n]) else {
         return;
     };
     let op = cblas_operand(order, trans, a, lda);
@@ -269,7 +275,7 @@ unsafe fn cblas_syrk<T: Elem>(
     ldc: c_int,
 ) {
     const NB: usize = 64;
-    let Some([n, k]) = dims(&[n, k]).map(|d| [d[0], d[1]]) else {
+    let Some([n, k]) = dims([n, k]) else {
         return;
     };
     // op(A) is n x k; syrk's trans is never a conjugate one (that would be herk).
@@ -584,22 +590,11 @@ macro_rules! fortran_gemm {
                 fortran_operand(ca, a, *lda, $complex),
                 fortran_operand(cb, b, *ldb, $complex),
             );
-            match (ops, dims(&[mi, ni, ki])) {
-                ((Some(opa), Some(opb)), Some(d))
+            match (ops, dims([mi, ni, ki])) {
+                ((Some(opa), Some(opb)), Some([m, n, k]))
                     if *lda >= nrowa.max(1) && *ldb >= nrowb.max(1) && *ldc >= mi.max(1) =>
                 {
-                    mm(
-                        d[0],
-                        d[1],
-                        d[2],
-                        *alpha,
-                        opa,
-                        opb,
-                        *beta,
-                        c,
-                        1,
-                        *ldc as isize,
-                    );
+                    mm(m, n, k, *alpha, opa, opb, *beta, c, 1, *ldc as isize);
                     0
                 }
                 _ => $real(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc),
@@ -782,20 +777,7 @@ macro_rules! fortran_trsm {
             {
                 return $real(side, uplo, transa, diag, m, n, alpha, a, lda, b, ldb);
             }
-            let stored = Mat {
-                p: a,
-                rs: 1,
-                cs: *lda as isize,
-                conj: false,
-            };
-            let op = if t == b'N' {
-                stored
-            } else {
-                Mat {
-                    conj: $complex && t == b'C',
-                    ..stored.t()
-                }
-            };
+            let op = fortran_operand(t, a, *lda, $complex).expect("t is N, T or C (checked above)");
             let solver = Trsm {
                 real: $real,
                 chars: [side, uplo, transa, diag],
