@@ -652,6 +652,12 @@ async function serveProcess({ epoch, memory, handle }) {
         continue;
       }
       try {
+        // V8 brings other workers' view of a grown shared memory up to date lazily, and wasm
+        // atomics are bounds-checked against that view. The spawner may have just grown the
+        // memory for this thread's stack and TLS, and the thread's first instruction is an
+        // atomic store into them (wasi-libc's tid): without this it can trap as "out of bounds"
+        // (seen in test_bz2's testThreading). grow(0) makes this worker see the current size.
+        memory.grow(0);
         instance.exports.wasi_thread_start(a, b);
       } catch (e) {
         if (e && e.name === 'WeftThreadStopped') {

@@ -187,6 +187,9 @@ impl GuestMemory for JsMemory {
             .copy_from(data);
     }
     fn refresh(&self) {
+        // `buffer` alone can still be the old, shorter one: V8 updates a worker's view of a
+        // shared memory that another worker grew lazily. Growing by zero pages makes it current.
+        self.memory.grow(0);
         *self.view.borrow_mut() = Uint8Array::new(&self.memory.buffer());
     }
 }
