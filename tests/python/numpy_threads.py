@@ -11,7 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 rng = np.random.default_rng(0)
-A = rng.standard_normal((160, 160))
+# Each call lasts several ms in wasm (matmul 400: ~8 ms), far longer than a GIL hand-off between
+# workers (~0.1 ms), so two calls in parallel overlap even when a busy machine delays one start.
+A = rng.standard_normal((400, 400))
 X = rng.standard_normal(1_500_000)
 MATMUL_REF = float((A @ A).sum())
 UFUNC_REF = float(np.sqrt(np.exp(np.sin(X)) + 1.0).sum())
