@@ -8,8 +8,7 @@
 // (`Weft.withScope`); a FinalizationRegistry releases the ones garbage-collected before that.
 // Values cross by copy (structured clone; buffers marked with transfer() are moved):
 // None/bool/int/float/str/bytes by value, other Python objects as PyProxies; `toJs()` converts
-// in depth. A PyProxy passed back to Python arrives as
-// the very object it stands for.
+// in depth. A PyProxy passed back to Python arrives as the very object it stands for.
 
 import { DESCEND, REF, mapData } from './plain-data.mjs';
 
