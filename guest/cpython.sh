@@ -43,8 +43,6 @@ if [ ! -f "$out/.complete" ]; then
     log "cpython: applying patches/$(basename "$p")"
     run patches patch -d "$src" -p1 --forward --no-backup-if-mismatch -i "$p"
   done
-  T=wasm32-wasi-threads   # configure appends "-target wasm32-wasi-threads" itself
-  CCX="clang-19 --target=$T --sysroot=$SYSROOT"
   cd "$out/build"
 
   log "cpython: configure"
@@ -58,7 +56,7 @@ if [ ! -f "$out/.complete" ]; then
   fi
 
   # Object linked into python.wasm: chdir($PWD) before main (wasi-libc's cwd starts at "/").
-  $CCX -pthread -O2 -c "$GUEST_DIR/support/weft_init.c" -o "$out/build/weft_init.o"
+  $WASI_CC -pthread -O2 -c "$GUEST_DIR/support/weft_init.c" -o "$out/build/weft_init.o"
   # The interrupt word, its consumer (called by the patched eval loop and PyErr_CheckSignals) and
   # an EINTR-preserving clock_nanosleep (replaces wasi-libc's): uses CPython internals, so compile
   # it exactly like a core object (the Makefile's CC and PY_CORE_CFLAGS, from this build dir).
