@@ -17,6 +17,8 @@
 #![allow(clippy::missing_safety_doc, clippy::too_many_arguments)]
 
 use core::ffi::{c_char, c_int};
+
+mod dgemm;
 use core::ops::{Add, Mul};
 use gemm::{c32, c64, Parallelism};
 
@@ -31,6 +33,24 @@ pub trait Elem: Copy + PartialEq + Add<Output = Self> + Mul<Output = Self> + 'st
     const ONE: Self;
     const MINUS_ONE: Self;
     fn conj(self) -> Self;
+    /// The whole 4x4 tiles of a product with row-major C and B on `dgemm::tiles`, returning the
+    /// rows and columns of C it did; (0, 0) for the types it does not handle.
+    unsafe fn tiles(
+        _m: usize,
+        _n: usize,
+        _k: usize,
+        _alpha: Self,
+        _a: *const Self,
+        _a_rs: isize,
+        _a_cs: isize,
+        _b: *const Self,
+        _ldb: isize,
+        _beta: Self,
+        _c: *mut Self,
+        _ldc: isize,
+    ) -> (usize, usize) {
+        (0, 0)
+    }
 }
 impl Elem for f32 {
     const ZERO: Self = 0.0;
@@ -46,6 +66,22 @@ impl Elem for f64 {
     const MINUS_ONE: Self = -1.0;
     fn conj(self) -> Self {
         self
+    }
+    unsafe fn tiles(
+        m: usize,
+        n: usize,
+        k: usize,
+        alpha: Self,
+        a: *const Self,
+        a_rs: isize,
+        a_cs: isize,
+        b: *const Self,
+        ldb: isize,
+        beta: Self,
+        c: *mut Self,
+        ldc: isize,
+    ) -> (usize, usize) {
+        dgemm::tiles(m, n, k, alpha, a, a_rs, a_cs, b, ldb, beta, c, ldc)
     }
 }
 impl Elem for c32 {
@@ -114,6 +150,64 @@ unsafe fn mm<T: Elem>(
                 }
             }
         }
+        return;
+    }
+    // The tiled kernel takes row-major C and B; column-major C with column-major A is the same
+    // product transposed (C^T = B^T A^T). What its tiles leave (the last m % 4 rows, n % 4
+    // columns) goes to the gemm crate, as does every other layout.
+    let tiled = if a.conj || b.conj {
+        None
+    } else if c_cs == 1 && b.cs == 1 {
+        Some((m, n, a, b, c_rs))
+    } else if c_rs == 1 && a.rs == 1 {
+        Some((n, m, b.t(), a.t(), c_cs))
+    } else {
+        None
+    };
+    if let Some((m, n, a, b, ldc)) = tiled {
+        let (mt, nt) = T::tiles(m, n, k, alpha, a.p, a.rs, a.cs, b.p, b.rs, beta, c, ldc);
+        if mt > 0 && nt > 0 {
+            let rows = Mat {
+                p: a.at(mt, 0),
+                ..a
+            };
+            crate_mm(
+                m - mt,
+                n,
+                k,
+                alpha,
+                rows,
+                b,
+                beta,
+                c.offset(mt as isize * ldc),
+                ldc,
+                1,
+            );
+            let cols = Mat {
+                p: b.at(0, nt),
+                ..b
+            };
+            crate_mm(mt, n - nt, k, alpha, a, cols, beta, c.add(nt), ldc, 1);
+            return;
+        }
+    }
+    crate_mm(m, n, k, alpha, a, b, beta, c, c_rs, c_cs);
+}
+
+/// `mm` on the gemm crate (any strides, any m, n, k; alpha != 0).
+unsafe fn crate_mm<T: Elem>(
+    m: usize,
+    n: usize,
+    k: usize,
+    alpha: T,
+    a: Mat<T>,
+    b: Mat<T>,
+    beta: T,
+    c: *mut T,
+    c_rs: isize,
+    c_cs: isize,
+) {
+    if m == 0 || n == 0 {
         return;
     }
     // gemm::gemm computes dst = alpha * dst + beta * lhs * rhs (its alpha is BLAS's beta).
