@@ -1,9 +1,10 @@
 // `node bench/numpy.mjs node|chromium|native`: runs bench/numpy-core.mjs in Node or in headless
 // Chromium through bench/driver.mjs, or its Python program on the native CPython with PyPI's
 // numpy (the reference), and prints one line `WEFT-NUMPY-RESULT <json>` on stdout: start-up
-// with numpy, `import numpy`, single-thread timings of issue 8's operations, and 1/2/4-thread
-// scaling of independent matmuls and large ufuncs (`same_total_work`: n threads' time for n
-// shares over one thread's time for n shares; 1/n is perfect). Progress goes to stderr.
+// with numpy, `import numpy`, single-thread timings of issue 8's operations, and the scaling of
+// independent matmuls and large ufuncs over a ThreadPoolExecutor of 1/2/4/8 workers
+// (`same_total_work`: n workers' time for one batch over one worker's; 1/2 is perfect on 2
+// cores). Progress goes to stderr.
 // Environment: see driver.mjs; native: WEFT_NATIVE_PYTHON and WEFT_NATIVE_NUMPY.
 import { runDriver } from './driver.mjs';
 import { SPEC, runNumpyNative } from './numpy-core.mjs';
