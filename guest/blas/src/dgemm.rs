@@ -148,19 +148,7 @@ pub unsafe fn tiles(
 #[cfg(test)]
 mod tests {
     use super::tiles;
-
-    /// Deterministic values in [-1, 1).
-    fn values(len: usize, seed: u64) -> Vec<f64> {
-        let mut s = seed;
-        (0..len)
-            .map(|_| {
-                s = s
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                (s >> 11) as f64 / (1u64 << 52) as f64 - 1.0
-            })
-            .collect()
-    }
+    use crate::tests::rand;
 
     /// Against the definition: sizes across KC (several blocks along k) and MC, A stored either
     /// way round with a padded leading dimension, and beta 0 (C is NaN: never read), 1 and
@@ -178,13 +166,13 @@ mod tests {
                 for a_by_rows in [true, false] {
                     let lda = if a_by_rows { k + 3 } else { m + 3 };
                     let (a_rs, a_cs) = if a_by_rows { (lda, 1) } else { (1, lda) };
-                    let a = values(lda * m.max(k), 1);
+                    let a = rand::<f64>(lda * m.max(k), &mut 1);
                     let (ldb, ldc) = (n + 2, n + 1);
-                    let b = values(ldb * k, 2);
+                    let b = rand::<f64>(ldb * k, &mut 2);
                     let c0 = if beta == 0.0 {
                         vec![f64::NAN; ldc * m]
                     } else {
-                        values(ldc * m, 3)
+                        rand::<f64>(ldc * m, &mut 3)
                     };
                     let mut c = c0.clone();
                     let (mt, nt) = unsafe {

@@ -153,8 +153,9 @@ unsafe fn mm<T: Elem>(
         return;
     }
     // The tiled kernel takes row-major C and B; column-major C with column-major A is the same
-    // product transposed (C^T = B^T A^T). What its tiles leave (the last m % 4 rows, n % 4
-    // columns) goes to the gemm crate, as does every other layout.
+    // product transposed (C^T = B^T A^T). What its tiles leave, the last m % 4 rows and n % 4
+    // columns, comes back here as products too narrow to tile, for the gemm crate, which does
+    // every other layout and type.
     let tiled = if a.conj || b.conj {
         None
     } else if c_cs == 1 && b.cs == 1 {
@@ -171,7 +172,7 @@ unsafe fn mm<T: Elem>(
                 p: a.at(mt, 0),
                 ..a
             };
-            crate_mm(
+            mm(
                 m - mt,
                 n,
                 k,
@@ -187,28 +188,9 @@ unsafe fn mm<T: Elem>(
                 p: b.at(0, nt),
                 ..b
             };
-            crate_mm(mt, n - nt, k, alpha, a, cols, beta, c.add(nt), ldc, 1);
+            mm(mt, n - nt, k, alpha, a, cols, beta, c.add(nt), ldc, 1);
             return;
         }
-    }
-    crate_mm(m, n, k, alpha, a, b, beta, c, c_rs, c_cs);
-}
-
-/// `mm` on the gemm crate (any strides, any m, n, k; alpha != 0).
-unsafe fn crate_mm<T: Elem>(
-    m: usize,
-    n: usize,
-    k: usize,
-    alpha: T,
-    a: Mat<T>,
-    b: Mat<T>,
-    beta: T,
-    c: *mut T,
-    c_rs: isize,
-    c_cs: isize,
-) {
-    if m == 0 || n == 0 {
-        return;
     }
     // gemm::gemm computes dst = alpha * dst + beta * lhs * rhs (its alpha is BLAS's beta).
     gemm::gemm(
@@ -903,7 +885,9 @@ mod tests {
     use super::*;
     use core::ops::{Div, Sub};
 
-    trait T: Elem + Sub<Output = Self> + Div<Output = Self> + core::fmt::Debug {
+    pub(super) trait T:
+        Elem + Sub<Output = Self> + Div<Output = Self> + core::fmt::Debug
+    {
         fn from2(re: f64, im: f64) -> Self;
         fn abs(self) -> f64;
         const TOL: f64;
@@ -945,7 +929,7 @@ mod tests {
         const TOL: f64 = 1e-10;
     }
 
-    fn rand<E: T>(n: usize, seed: &mut u64) -> Vec<E> {
+    pub(super) fn rand<E: T>(n: usize, seed: &mut u64) -> Vec<E> {
         let mut next = || {
             *seed = seed
                 .wrapping_mul(6364136223846793005)
