@@ -1,11 +1,11 @@
 //! float64 products on a 4x4 register tile that V8 compiles without spilling: eight f64x2
 //! accumulators, two f64x2 of a row of B and one broadcast of A fit x64's sixteen vector
 //! registers (V8 keeps one as scratch). The gemm crate's wasm kernel is 6x4, twelve
-//! accumulators, so V8 spills inside its inner loop; measured in Node 20 on the 2-vCPU machine
-//! (bench/numpy.mjs, guest/README.md), that kernel was 1.5-1.8x slower than this one at every
-//! size from 16 to 1000, and slowed by up to 1.8x more whenever the other vCPU was busy (two
-//! numpy threads), where this one held. Everything else (other layouts, types) stays with the
-//! gemm crate.
+//! accumulators, so V8 spills inside its inner loop. Both kernels alone in one wasm module, in
+//! Node 20 on the 2-vCPU machine (figures in guest/README.md): that kernel took 1.5-1.8x this
+//! one's time at every size from 16 to 1000, and when the other vCPU ran the same code (two
+//! numpy threads) it slowed by up to 2x where this one mostly held. Everything else (other
+//! layouts, types) stays with the gemm crate.
 //!
 //! Blocking: KC along k, so a 4-column strip of B, copied contiguous (with a leading dimension
 //! of 512 or 1024 doubles its rows would all fall in one L1 set), stays in L1 while MC rows of

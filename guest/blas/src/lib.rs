@@ -9,18 +9,19 @@
 //!   (getrf, getrs, geqrf, gebrd, ...) run here, and `__real_?gemm_` (f2c's reference code)
 //!   still handles argument errors (it calls `xerbla_`, as LAPACK expects).
 //!
-//! Every product goes through `gemm::gemm`, which takes any row and column stride, so the
-//! storage order, transposes and vector increments become strides here. One call runs on the
-//! calling thread only (`Parallelism::None`). CBLAS integers are 32-bit (numpy's LP64
+//! Every product becomes strides here (storage order, transposes, vector increments) and goes
+//! to `mm`: float64 products whose C and B are row-major, or C and A column-major, run on
+//! `dgemm`'s 4x4 tile (why: its docs); the rest on `gemm::gemm`, which takes any row and column
+//! stride. One call runs on the calling thread only (`Parallelism::None`). CBLAS integers are 32-bit (numpy's LP64
 //! interface); numpy validates arguments before calling, so the CBLAS side does no error
 //! reporting (invalid sizes do nothing).
 #![allow(clippy::missing_safety_doc, clippy::too_many_arguments)]
 
 use core::ffi::{c_char, c_int};
-
-mod dgemm;
 use core::ops::{Add, Mul};
 use gemm::{c32, c64, Parallelism};
+
+mod dgemm;
 
 // CBLAS enum values (cblas.h, numpy's npy_cblas.h).
 const ROW_MAJOR: c_int = 101;
