@@ -1,16 +1,18 @@
 # Whether this machine's CPUs slow down in phases, and how much more when two run at once: a
 # pure-Python loop timed in 50 ms windows, in one process on each CPU alone, then in one
-# process per CPU at once (pinned where os.sched_setaffinity exists). Run it natively, next to `cargo xtask bench`:
+# process per CPU at once (pinned where os.sched_setaffinity exists). Run it natively, next to
+# `cargo xtask bench`:
 #
 #   python3 bench/host_phases.py
 #
-# On the 2-vCPU VMs this project is measured on, the loop runs up to 1.8x slower in phases of
-# 0.1 s to several seconds, and in nearly every window when both vCPUs are busy. A native C loop
-# does the same, so it is the host (the vCPUs share physical cores, with each other or with other
-# tenants), not Python or Weft. Code that retires many instructions a cycle slows the most: this
-# loop, V8's wasm SIMD128 kernels; native numpy's OpenBLAS (AVX-512, far fewer instructions for
-# the same work) hardly at all. Such phases are what spreads the 2-thread numpy ratios of
-# bench/numpy.mjs from run to run.
+# On the 2-vCPU VMs this project is measured on, the loop runs up to 2x slower in phases of
+# 0.1 s to several seconds, in 0-100% of the windows from one run to the next, and more often
+# when both vCPUs are busy. A native C loop does the same, so it is the host (its vCPUs
+# evidently share physical cores, with each other or with other tenants), not Python or Weft.
+# Code that retires many instructions a cycle slows the most: this loop, V8's wasm SIMD128
+# kernels; native numpy's OpenBLAS (AVX-512, far fewer instructions for the same work) much
+# less. Such phases are what spreads the 2-thread numpy ratios of bench/numpy.mjs from run to
+# run.
 import os
 import statistics
 import subprocess
