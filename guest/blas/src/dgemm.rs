@@ -112,7 +112,10 @@ pub unsafe fn tiles(
         return (0, 0);
     }
     let (al, be) = (F2::splat(alpha), F2::splat(beta));
-    let mut strip = vec![0.0f64; 4 * KC.min(k)];
+    // On the stack: LAPACK makes many small products, and the allocator takes a lock that
+    // numpy's other threads contend for. Each block writes the part it reads.
+    let mut strip = core::mem::MaybeUninit::<[f64; 4 * KC]>::uninit();
+    let strip = strip.as_mut_ptr() as *mut f64;
     for p0 in (0..k).step_by(KC) {
         let kc = KC.min(k - p0);
         for i0 in (0..mt).step_by(MC) {
@@ -120,12 +123,12 @@ pub unsafe fn tiles(
                 let bj = b.offset(p0 as isize * ldb + j as isize);
                 for q in 0..kc {
                     let row = bj.offset(q as isize * ldb);
-                    F2::load(row).store(strip.as_mut_ptr().add(4 * q));
-                    F2::load(row.add(2)).store(strip.as_mut_ptr().add(4 * q + 2));
+                    F2::load(row).store(strip.add(4 * q));
+                    F2::load(row.add(2)).store(strip.add(4 * q + 2));
                 }
                 for i in (i0..mt.min(i0 + MC)).step_by(4) {
                     let a_ip = a.offset(i as isize * a_rs + p0 as isize * a_cs);
-                    let acc = tile(kc, a_ip, a_rs, a_cs, strip.as_ptr());
+                    let acc = tile(kc, a_ip, a_rs, a_cs, strip);
                     for (t, v) in acc.into_iter().enumerate() {
                         let p = c.offset((i + t / 2) as isize * ldc + (j + 2 * (t % 2)) as isize);
                         let v = al.mul(v);
