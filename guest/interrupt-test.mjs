@@ -19,7 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
 import { Worker, isMainThread, workerData, parentPort } from 'node:worker_threads';
-import { extractZip, inertBridge, readMemoryImportMin, startReactor } from './wasi-node-util.mjs';
+import { extractZip, harnessImports, readMemoryImportMin, startReactor } from './wasi-node-util.mjs';
 
 process.removeAllListeners('warning'); // "WASI is an experimental feature"...
 const { WASI } = await import('node:wasi'); // ...is emitted on load: import it after that
@@ -81,7 +81,7 @@ if (!isMainThread) {
   };
   let wordIndex = -1; // known once instantiated; only the Python main thread gets EINTR
   const imports = { wasi_snapshot_preview1: { ...wasi.wasiImport, ...interruptibleCalls(d, wasi.wasiImport, () => wordIndex) },
-                    wasi: { 'thread-spawn': spawn }, env: { memory: d.memory }, ...inertBridge(d.module) };
+                    wasi: { 'thread-spawn': spawn }, env: { memory: d.memory }, ...harnessImports(d.module, d.memory) };
   const instance = await WebAssembly.instantiate(d.module, imports);
   if (d.role !== 'thread') wordIndex = instance.exports.weft_interrupt_word.value >> 2;
   if (d.role === 'thread') {

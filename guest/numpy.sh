@@ -33,7 +33,8 @@ LIBCXX=/usr/lib/wasm32-wasi
 command -v ninja >/dev/null || die "ninja not found (apt install ninja-build)"
 
 shopt -s nullglob; PATCHES=("$GUEST_DIR"/numpy-patches/*.patch); shopt -u nullglob
-BLAS_SRC=("$GUEST_DIR/blas/Cargo.toml" "$GUEST_DIR/blas/Cargo.lock" "$GUEST_DIR"/blas/src/*.rs)
+BLAS_SRC=("$GUEST_DIR/blas/Cargo.toml" "$GUEST_DIR/blas/Cargo.lock" "$GUEST_DIR"/blas/src/*.rs
+          "$GUEST_DIR/blas/kernel/Cargo.toml" "$GUEST_DIR/blas/kernel/Cargo.lock" "$GUEST_DIR"/blas/kernel/src/*.rs)
 RUST=1.95.0
 rustc +$RUST --print target-list >/dev/null 2>&1 || die "Rust $RUST not installed (see guest/README.md)"
 
@@ -64,6 +65,31 @@ if [ ! -f "$out/.complete" ]; then
     cargo +$RUST build --manifest-path "$GUEST_DIR/blas/Cargo.toml" --release --locked --target wasm32-wasip1-threads
   blaslib="$work/blas-target/wasm32-wasip1-threads/release/libweft_blas.a"
   [ -f "$blaslib" ] || die "numpy: guest/blas built no $blaslib"
+  # The kernel module (guest/blas/kernel): dgemm's tile with relaxed SIMD and with SIMD128 only.
+  # The runtime instantiates it once per thread over python-numpy.wasm's memory, so it must
+  # import that memory and nothing else, and keep no state: no data, no start function and no
+  # global access (-zstack-size=0: its stack pointer is never used).
+  kernels=()
+  for v in relaxed simd128; do
+    feats=+simd128; [ $v = relaxed ] && feats=+simd128,+relaxed-simd
+    log "numpy: cargo build guest/blas/kernel ($v)"
+    run blas env RUSTFLAGS="-C target-feature=$feats -C link-arg=--initial-memory=65536 -C link-arg=--max-memory=4294967296 -C link-arg=-zstack-size=0" \
+      CARGO_TARGET_DIR="$work/kernel-$v" \
+      cargo +$RUST build --manifest-path "$GUEST_DIR/blas/kernel/Cargo.toml" --release --locked --target wasm32-wasip1-threads
+    k="$work/kernel-$v.wasm"
+    cp "$work/kernel-$v/wasm32-wasip1-threads/release/weft_blas_kernel.wasm" "$k"
+    wasm-objdump -x "$k" >"$work/kernel-$v.txt"
+    wasm-objdump -d "$k" >"$work/kernel-$v.dis"
+    [ "$(grep -c ' <- ' "$work/kernel-$v.txt")" = 1 ] && grep -qE '^ - memory\[0\] .* shared <- env\.memory$' "$work/kernel-$v.txt" \
+      || die "numpy: kernel $v must import only env.memory (shared): $(grep ' <- ' "$work/kernel-$v.txt")"
+    grep -qE -- '-> "dgemm_tile"$' "$work/kernel-$v.txt" || die "numpy: kernel $v does not export dgemm_tile"
+    ! grep -qE '^(Data|Start)' "$work/kernel-$v.txt" || die "numpy: kernel $v has data or a start function"
+    ! grep -q 'global\.' "$work/kernel-$v.dis" || die "numpy: kernel $v reads or writes a global"
+    relaxed=$(grep -c 'relaxed_' "$work/kernel-$v.dis" || true)
+    { [ $v = relaxed ] && [ "$relaxed" -gt 0 ]; } || { [ $v = simd128 ] && [ "$relaxed" = 0 ]; } \
+      || die "numpy: kernel $v has $relaxed relaxed-SIMD instructions"
+    kernels+=("--add-section=weft_blas_v1.$v=$k")
+  done
   mkdir -p "$work/pkgconfig"
   printf 'Name: weftblas\nDescription: guest/blas (CBLAS over the gemm crate)\nVersion: 0.1.0\nLibs: %s\nCflags:\n' \
     "$blaslib" >"$work/pkgconfig/weftblas.pc"
@@ -196,6 +222,9 @@ EOF
   log "numpy: linking python-numpy.wasm ($n numpy modules)"
   # shellcheck disable=SC2086  # a make-generated command line, split as make would
   run link env SOURCE_DATE_EPOCH=1749600000 $link
+  # The kernels ride in python-numpy.wasm as custom sections (the runtime reads them with
+  # WebAssembly.Module.customSections): one file to ship, cache and hash.
+  run link llvm-objcopy-19 "${kernels[@]}" "$out/python-numpy.wasm"
   cd "$out"
 
   log "numpy: bundling numpy's Python files"

@@ -47,6 +47,13 @@ if [ ! -f "$out/.complete" ]; then
   [ -n "$gi" ] || die "optimize: weft_interrupt_word not exported"
   grep -qE "^ - global\[$gi\] i32 mutable=0 " "$out/objdump.txt" \
     || die "optimize: export weft_interrupt_word is not an immutable i32 global"
+  # python-numpy.wasm imports its BLAS tile from a kernel module it carries in custom sections
+  # (guest/numpy.sh), which wasm-opt must have kept.
+  if grep -q '<- weft_blas_v1\.' "$out/objdump.txt"; then
+    for v in relaxed simd128; do
+      grep -qx " - name: \"weft_blas_v1.$v\"" "$out/objdump.txt" || die "optimize: custom section weft_blas_v1.$v lost"
+    done
+  fi
   grep -E '^ - (func|memory|global|table|tag)\[[0-9]+\].*(<- [A-Za-z_]|-> ")|^ - start function' \
     "$out/objdump.txt" >"$out/imports-exports.txt"; rm "$out/objdump.txt"
   cat >"$out/python.wasm.json" <<EOF

@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
 import { Worker, isMainThread, workerData } from 'node:worker_threads';
-import { extractZip, inertBridge, readMemoryImportMin, startReactor } from './wasi-node-util.mjs';
+import { extractZip, harnessImports, readMemoryImportMin, startReactor } from './wasi-node-util.mjs';
 
 process.removeAllListeners('warning'); // "WASI is an experimental feature"...
 const { WASI } = await import('node:wasi'); // ...is emitted on load: import it after that
@@ -123,5 +123,5 @@ function makeImports(d, wasi) {
     new Worker(new URL(import.meta.url), { workerData: { ...d, tid, arg } });
     return tid;
   };
-  return { wasi_snapshot_preview1: wasi.wasiImport, wasi: { 'thread-spawn': spawn }, env: { memory: d.memory }, ...inertBridge(d.module) };
+  return { wasi_snapshot_preview1: wasi.wasiImport, wasi: { 'thread-spawn': spawn }, env: { memory: d.memory }, ...harnessImports(d.module, d.memory) };
 }

@@ -51,12 +51,28 @@ export function readMemoryImportMin(b) {
   throw new Error('no memory import');
 }
 
-// python.wasm's bridge imports (weft_v1, support/weft_bridge.c) for harnesses without the Weft
-// runtime: each answers "failed" (-1), so `import js` raises instead of reaching a host.
-export function inertBridge(module) {
-  const fns = {};
-  for (const i of WebAssembly.Module.imports(module)) if (i.module === 'weft_v1') fns[i.name] = () => -1;
-  return { weft_v1: fns };
+// The imports a harness without the Weft runtime adds for python.wasm beside WASI and memory:
+// the bridge (weft_v1, support/weft_bridge.c), each function answering "failed" (-1) so that
+// `import js` raises instead of reaching a host; and for python-numpy.wasm its BLAS kernel
+// (weft_blas_v1), the SIMD128 build from its custom section (guest/numpy.sh), every engine's.
+const kernels = new WeakMap();
+export function harnessImports(module, memory) {
+  const bridge = {};
+  let blas = false;
+  for (const i of WebAssembly.Module.imports(module)) {
+    if (i.module === 'weft_v1') bridge[i.name] = () => -1;
+    if (i.module === 'weft_blas_v1') blas = true;
+  }
+  const imports = { weft_v1: bridge };
+  if (blas) {
+    if (!kernels.has(module)) {
+      const [bytes] = WebAssembly.Module.customSections(module, 'weft_blas_v1.simd128');
+      if (!bytes) throw new Error('python.wasm imports weft_blas_v1 but has no weft_blas_v1.simd128 section');
+      kernels.set(module, new WebAssembly.Module(bytes));
+    }
+    imports.weft_blas_v1 = new WebAssembly.Instance(kernels.get(module), { env: { memory } }).exports;
+  }
+  return imports;
 }
 
 // Runs `python <args>` in a reactor python.wasm under node:wasi: start() wants a command's

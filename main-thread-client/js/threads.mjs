@@ -59,9 +59,10 @@ export class ThreadPool {
     return { buffer: this.#table.buffer, spawnTimeoutMs: this.#options.spawnTimeoutMs };
   }
 
-  /** The interpreter is ready: `share` is its runtime module+memory and python.wasm module. */
-  start({ runtime, python, channel, hostMounts }) {
-    this.#join = { runtime, python, pool: this.#table.buffer, channel, hostMounts, spawnTimeoutMs: this.#options.spawnTimeoutMs };
+  /** The interpreter is ready: `share` is its runtime module+memory, python.wasm module and
+   *  BLAS kernel module (python-numpy.wasm's; undefined for the others). */
+  start({ runtime, python, kernel, channel, hostMounts }) {
+    this.#join = { runtime, python, kernel, pool: this.#table.buffer, channel, hostMounts, spawnTimeoutMs: this.#options.spawnTimeoutMs };
     this.topUp();
   }
 

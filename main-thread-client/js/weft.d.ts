@@ -51,6 +51,13 @@ export interface StartOptions {
    *  /usr/local/lib/python3.13/site-packages). Without it nothing of numpy is fetched. An
    *  unknown name makes {@link Weft.start} reject. Default: `[]`. */
   packages?: string[];
+  /** Whether numpy's float64 matrix products (`@`, `dot`, `linalg`) may use WebAssembly relaxed
+   *  SIMD's fused multiply-add where the engine has it (Chromium 114+, Node 22+; in Node 20 Weft
+   *  turns on V8's `--experimental-wasm-relaxed-simd`, a process-wide flag). It keeps them fast
+   *  when another thread or process shares the core; a result can then differ from the unfused
+   *  one in its last bits, as with a native BLAS. `false`: SIMD128 only, the same bits on
+   *  every engine. Only python-numpy.wasm uses it. Default: `true`. */
+  relaxedSimd?: boolean;
   /** Hears how loading goes, for a progress bar: `fetch` events as the assets' bytes arrive
    *  (python.wasm, the stdlib, the runtime, downloaded at once; `asset` names the one that
    *  advanced), one `compile` once all are in, one `ready` just before {@link Weft.start}

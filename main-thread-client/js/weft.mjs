@@ -147,6 +147,8 @@ export class Weft {
     if (!Array.isArray(packages) || !packages.every((p) => typeof p === 'string')) {
       throw new TypeError('packages must be an array of package names, e.g. ["numpy"]');
     }
+    const relaxedSimd = o.relaxedSimd ?? true;
+    if (typeof relaxedSimd !== 'boolean') throw new TypeError(`relaxedSimd must be true or false, not ${o.relaxedSimd}`);
     let lastProgress = { loaded: 0, total: undefined };
     const report = (event) => {
       lastProgress = event;
@@ -169,7 +171,7 @@ export class Weft {
     const ready = new Promise((resolve, reject) => {
       this.#worker.onMessage((msg) => {
         if (msg.type === 'ready') {
-          this.#pool?.start({ runtime: msg.runtime, python: msg.python, channel: this.#channel.buffer, hostMounts: o.hostMounts ?? {} });
+          this.#pool?.start({ runtime: msg.runtime, python: msg.python, kernel: msg.kernel, channel: this.#channel.buffer, hostMounts: o.hostMounts ?? {} });
           resolve();
         }
         else if (msg.type === 'progress') report({ phase: msg.phase, loaded: msg.loaded, total: msg.total, ...(msg.asset ? { asset: msg.asset } : {}) });
@@ -192,6 +194,7 @@ export class Weft {
       runtimeThreads,
       progress: !!onProgress,
       packages,
+      relaxedSimd,
     });
     try {
       await ready;

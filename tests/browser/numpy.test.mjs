@@ -1,6 +1,7 @@
 // numpy in headless Chromium (cross-origin isolated): the checks of tests/python/numpy_checks.py
-// in an interpreter started with `packages: ['numpy']`, and numpy's GIL-free loops on two threads
-// overlapping in time (tests/python/numpy_threads.py), with 4 and 8 threads finishing.
+// in an interpreter started with `packages: ['numpy']`, which float64 tile its products use
+// (relaxedSimd), and numpy's GIL-free loops on two threads overlapping in time
+// (tests/python/numpy_threads.py), with 4 and 8 threads finishing.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,11 +16,11 @@ const REQUIRED = ['version and build', 'creation and arithmetic', 'broadcasting'
 describe('chromium numpy', { timeout: 900_000 }, () => {
   const ctx = usePage({ serve: startCoiServer, artifacts: 'chromium-numpy', expectIsolated: true });
   /** Runs `code` (with `args`) in a fresh interpreter that has numpy; closes it after. */
-  const runNumpy = (code, args = []) => ctx.page.evaluate(async ({ code, args }) => {
+  const runNumpy = (code, args = [], options = {}) => ctx.page.evaluate(async ({ code, args, options }) => {
     const assets = new Set();
     let s;
     try {
-      s = await startSession({ packages: ['numpy'], onProgress: (e) => e.asset && assets.add(e.asset) });
+      s = await startSession({ packages: ['numpy'], onProgress: (e) => e.asset && assets.add(e.asset), ...options });
     } catch (e) {
       return { error: String((e && e.stack) || e), stdout: '', stderr: '' };
     }
@@ -29,7 +30,7 @@ describe('chromium numpy', { timeout: 900_000 }, () => {
     } finally {
       await s.close();
     }
-  }, { code, args });
+  }, { code, args, options });
   const ranOk = (r) => {
     assert.equal(r.error, undefined, ctx.explain(r));
     assert.equal(r.code, 0, ctx.explain(r));
@@ -47,6 +48,15 @@ describe('chromium numpy', { timeout: 900_000 }, () => {
       await t.test(name, () => assert.equal(outcome, 'ok', `${name}:\n${outcome}`));
     }
     ranOk(r);
+  });
+
+  test('float64 products fuse multiply-adds by default (relaxed SIMD) and not with relaxedSimd: false', T, async () => {
+    const code = await readFile(join(REPO, 'tests', 'python', 'numpy_fma.py'), 'utf8');
+    for (const [options, value] of [[{}, '-5.551115123125783e-17'], [{ relaxedSimd: false }, '0.0']]) {
+      const r = await runNumpy(code, [], options);
+      ranOk(r);
+      assert.equal(r.stdout, `main ${value} thread ${value}\nproducts ok\n`, ctx.explain(r));
+    }
   });
 
   test('numpy releases the GIL: two threads doing matmuls or large ufuncs overlap; 4 and 8 threads finish', T, async () => {

@@ -1,6 +1,6 @@
 // numpy in Node: the checks of tests/python/numpy_checks.py through the CLI's `--packages numpy`,
-// the client's `packages` option (and that the default start loads nothing of numpy), and
-// numpy's GIL-free loops running in parallel on two threads (matmuls, large ufuncs), with 4
+// the client's `packages` option (and that the default start loads nothing of numpy), which
+// float64 tile its products use (relaxedSimd), and numpy's GIL-free loops running in parallel on two threads (matmuls, large ufuncs), with 4
 // and 8 threads finishing.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -57,6 +57,20 @@ describe('numpy', () => {
     const r = await runCli(['--packages']);
     assert.equal(r.code, 2, show(r));
     assert.match(r.stderr, /--packages needs a value/);
+  });
+
+  test('float64 products fuse multiply-adds by default (relaxed SIMD) and not with relaxedSimd: false', T, async () => {
+    const code = await readFile(join(PYTHON_DIR, 'numpy_fma.py'), 'utf8');
+    for (const [relaxedSimd, value] of [[undefined, '-5.551115123125783e-17'], [false, '0.0']]) {
+      const s = await startWeft({ packages: ['numpy'], ...(relaxedSimd === undefined ? {} : { relaxedSimd }) });
+      try {
+        assert.equal(await s.py.run(['-c', code]), 0, s.stderr());
+        assert.equal(s.stdout(), `main ${value} thread ${value}\nproducts ok\n`, `relaxedSimd: ${relaxedSimd}`);
+      } finally {
+        await s.py.close();
+      }
+    }
+    await assert.rejects(startWeft({ packages: ['numpy'], relaxedSimd: 'no' }), /relaxedSimd must be true or false, not no/);
   });
 
   test('numpy releases the GIL: two threads doing matmuls or large ufuncs overlap; 4 and 8 threads finish', T, async () => {

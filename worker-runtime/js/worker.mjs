@@ -12,16 +12,16 @@
 //   own rayon pool for good (runtime-workers.mjs).
 //
 // Messages from the client:  {type:'init', assetsUrl?, hostMounts, channel?, pageMounts, pool?,
-//                             runtimeThreads, progress, packages}
+//                             runtimeThreads, progress, packages, relaxedSimd}
 //                            {type:'run', id, args, env, tty}  {type:'release', handle, count}
 //                            {type:'unpack', id, bytes, extractDir}
 //                            {type:'session', id, args, env, tty}  {type:'py', id, op, ...}
 //                            {type:'page-callback', id, args}
-//                            {type:'thread-init', slot, runtime, python, pool, channel,
+//                            {type:'thread-init', slot, runtime, python, kernel, pool, channel,
 //                             hostMounts, spawnTimeoutMs}
 //                            {type:'process', epoch, memory, handle}
 //                            {type:'fs', id, op, args} (weft.fs; see FS_OPS)
-// Messages to the client:    {type:'ready', runtime, python}  {type:'output', fd, data}
+// Messages to the client:    {type:'ready', runtime, python, kernel}  {type:'output', fd, data}
 //                            {type:'exit', id, code, memoryBytes}  {type:'bell', seq}  {type:'grow'}
 //                            {type:'started', id, memory, interruptAddr, mainWaitAddr, handle}
 //                            {type:'failed', id?, error:{name, message, stack}}
@@ -293,6 +293,7 @@ async function hostDirFs(root) {
 
 let runtime; // Runtime: file systems that persist across runs
 let pythonModule; // compiled python.wasm
+let kernelModule; // its BLAS kernel (blasKernel), when it imports one
 let memoryLimits; // [initial, maximum] pages
 let dead = false; // after a trap the runtime's state is suspect: refuse further runs
 let hasChannel = false;
@@ -301,7 +302,7 @@ let lastMemoryBytes = 0; // size of the last process's memory when it ended
 let runtimeThreads = 0; // workers of the runtime's own rayon pool (0: none)
 let parallel = null; // Promise<boolean>: whether that pool is up, once asked for
 
-async function setup({ assetsUrl, hostMounts = {}, channel, pageMounts = [], pool, runtimeThreads: threads = 0, progress = false, packages = [] }) {
+async function setup({ assetsUrl, hostMounts = {}, channel, pageMounts = [], pool, runtimeThreads: threads = 0, progress = false, packages = [], relaxedSimd = true }) {
   runtimeThreads = threads;
   const urlOf = (name) => (assetsUrl ? new URL(name, assetsUrl) : BESIDE[name]);
   const { interpreter, bundles } = packageAssets(packages);
@@ -320,12 +321,16 @@ async function setup({ assetsUrl, hostMounts = {}, channel, pageMounts = [], poo
     throw new Error(`${interpreter} failed to compile: ${e.message}`);
   }
   const provided = new Set(Process.syscallNames());
-  for (const imp of WebAssembly.Module.imports(pythonModule)) {
+  const imports = WebAssembly.Module.imports(pythonModule);
+  if (imports.some((imp) => imp.module === BLAS_IMPORTS)) kernelModule = await blasKernel(pythonModule, interpreter, relaxedSimd);
+  const kernelExports = kernelModule ? new Set(WebAssembly.Module.exports(kernelModule).map((e) => e.name)) : new Set();
+  for (const imp of imports) {
     const known =
       (imp.module === 'wasi_snapshot_preview1' && provided.has(imp.name)) ||
       (imp.module === 'env' && imp.name === 'memory') ||
       (imp.module === 'wasi' && imp.name === 'thread-spawn') ||
-      (imp.module === 'weft_v1' && Object.hasOwn(BRIDGE_IMPORTS, imp.name));
+      (imp.module === 'weft_v1' && Object.hasOwn(BRIDGE_IMPORTS, imp.name)) ||
+      (imp.module === BLAS_IMPORTS && kernelExports.has(imp.name));
     if (!known) throw new Error(`${interpreter} imports ${imp.module}.${imp.name}, which this runtime does not provide`);
   }
   runtime = new Runtime(stdlib, (fd, data) => post({ type: 'output', fd, data }, [data.buffer]), packageBundles);
@@ -346,6 +351,26 @@ async function setup({ assetsUrl, hostMounts = {}, channel, pageMounts = [], poo
     attachPool(pool.buffer, () => post({ type: 'grow' }), pool.spawnTimeoutMs);
     hasPool = true;
   }
+}
+
+// python-numpy.wasm's BLAS imports its float64 tile from a module of its own (guest/blas/kernel),
+// carried in two custom sections: built with relaxed SIMD (fused multiply-add, which keeps the
+// tile fast while the other vCPU of a core is busy) and with SIMD128 only, for engines without
+// relaxed SIMD, which would reject a module holding it. Node 20 has relaxed SIMD behind a V8
+// flag; V8 reads it at validation, so setting it here is enough (process-wide, as V8's flags are).
+const BLAS_IMPORTS = 'weft_blas_v1';
+async function blasKernel(module, interpreter, relaxedSimd) {
+  const section = (variant) => WebAssembly.Module.customSections(module, `${BLAS_IMPORTS}.${variant}`)[0];
+  const relaxed = section('relaxed');
+  if (relaxedSimd && relaxed) {
+    if (isNode && !WebAssembly.validate(relaxed)) {
+      (await nodeImport('node:v8')).setFlagsFromString('--experimental-wasm-relaxed-simd');
+    }
+    if (WebAssembly.validate(relaxed)) return WebAssembly.compile(relaxed);
+  }
+  const plain = section('simd128');
+  if (!plain) throw new Error(`${interpreter} imports ${BLAS_IMPORTS} but carries no ${BLAS_IMPORTS}.simd128 section: rebuild it with \`cargo xtask build\``);
+  return WebAssembly.compile(plain);
 }
 
 function checkThreadExports(module) {
@@ -369,6 +394,8 @@ function instantiate(proc, memory, bridge) {
     env: { memory },
     wasi: { 'thread-spawn': (startArg) => proc.threadSpawn(startArg) },
     weft_v1: bridge ? bridge.imports() : NO_BRIDGE,
+    // Stateless (guest/numpy.sh checks): one instance per thread, over the thread's memory.
+    ...(kernelModule && { [BLAS_IMPORTS]: new WebAssembly.Instance(kernelModule, { env: { memory } }).exports }),
   });
   bridge?.attach(instance, memory);
   return instance;
@@ -620,9 +647,10 @@ let slotIndex;
 let slot; // PoolSlot
 let slotState; // Int32Array over the pool table, for Atomics.waitAsync on this slot's state
 
-async function setupThread({ slot: index, runtime: [runtimeModule, runtimeMemory], python, pool, channel, hostMounts = {}, spawnTimeoutMs }) {
+async function setupThread({ slot: index, runtime: [runtimeModule, runtimeMemory], python, kernel, pool, channel, hostMounts = {}, spawnTimeoutMs }) {
   await init({ module_or_path: runtimeModule, memory: runtimeMemory });
   pythonModule = python;
+  kernelModule = kernel;
   checkThreadExports(pythonModule);
   setOutput((fd, data) => post({ type: 'output', fd, data }, [data.buffer]));
   // Same order as the interpreter's worker: the runtime names them by registration order.
@@ -701,7 +729,7 @@ deliver = async (msg) => {
       await setup(msg);
       ready = true;
       // What pool workers need to join this interpreter (see setupThread).
-      const share = msg.pool ? { runtime: runtimeShare(), python: pythonModule } : {};
+      const share = msg.pool ? { runtime: runtimeShare(), python: pythonModule, kernel: kernelModule } : {};
       post({ type: 'ready', ...share });
     } catch (e) {
       post({ type: 'failed', error: describe(e) });

@@ -1249,8 +1249,8 @@ worker's for the same batch: 1/2 is perfect on 2 cores; it is taken from the med
 against the target) and from the best times (other work on the machine only adds time); where \
 the cores are shared with other work the medians vary from run to run, and `python3 \
 bench/host_phases.py` shows how much. One thread: the best of a few calls of each operation. \
-numpy's BLAS in Weft is guest/blas (a 4x4 SIMD128 tile for float64, the gemm crate's kernels \
-otherwise) under numpy's bundled \
+numpy's BLAS in Weft is guest/blas (a 4x4 tile for float64, fused multiply-adds by relaxed \
+SIMD where the engine has it, both here; the gemm crate's SIMD128 kernels otherwise) under numpy's bundled \
 lapack_lite; `np.sort` of 32/64-bit keys runs highway's vqsort on SIMD128, the rest of numpy's \
 SIMD layer has no wasm backend (see the README).\n",
         reps = count(node, chromium, &["spec", "reps"]),

@@ -7,6 +7,13 @@
 //! numpy threads) it slowed by up to 2x where this one mostly held. Everything else (other
 //! layouts, types) stays with the gemm crate.
 //!
+//! The tile itself (`tile.rs`) is a separate wasm module, so that it can use relaxed SIMD's
+//! fused multiply-add where the engine has it: alone it is no faster, but V8 makes its inner
+//! loop 26 x64 instructions per step instead of 34, and on this host, whose vCPUs slow down in
+//! phases when their cores are shared, the longer loop lost up to 1.7x where the fused one lost
+//! up to 1.15x (figures in guest/README.md). A fused product can differ from the unfused one in
+//! the last bits (one rounding per step instead of two), as a native BLAS with FMA does.
+//!
 //! Blocking: KC along k, so a 4-column strip of B, copied contiguous (with a leading dimension
 //! of 512 or 1024 doubles its rows would all fall in one L1 set), stays in L1 while MC rows of
 //! A, read in place, stay in L2.
@@ -14,80 +21,26 @@
 const KC: usize = 256;
 const MC: usize = 128;
 
-/// Two f64 lanes: wasm SIMD128 in the guest, plain arrays where the tests run (the host).
+use crate::tile::pair::F2;
+
+// The tile runs in the kernel module (guest/blas/kernel), which the runtime instantiates beside
+// python-numpy.wasm over the same memory: the relaxed-SIMD build where the engine validates it,
+// else the SIMD128 one. This module cannot hold the relaxed instructions itself: an engine
+// without them would reject all of python-numpy.wasm. The tests (host) call the tile directly.
 #[cfg(target_arch = "wasm32")]
-mod pair {
-    use core::arch::wasm32::*;
-    #[derive(Clone, Copy)]
-    pub struct F2(v128);
-    impl F2 {
-        #[inline(always)]
-        pub fn splat(x: f64) -> Self {
-            F2(f64x2_splat(x))
-        }
-        #[inline(always)]
-        pub unsafe fn load(p: *const f64) -> Self {
-            F2(v128_load(p as *const v128))
-        }
-        #[inline(always)]
-        pub unsafe fn store(self, p: *mut f64) {
-            v128_store(p as *mut v128, self.0)
-        }
-        #[inline(always)]
-        pub fn add(self, o: Self) -> Self {
-            F2(f64x2_add(self.0, o.0))
-        }
-        #[inline(always)]
-        pub fn mul(self, o: Self) -> Self {
-            F2(f64x2_mul(self.0, o.0))
-        }
-    }
+#[link(wasm_import_module = "weft_blas_v1")]
+extern "C" {
+    fn dgemm_tile(
+        k: usize,
+        a: *const f64,
+        a_rs: isize,
+        a_cs: isize,
+        strip: *const f64,
+        out: *mut f64,
+    );
 }
 #[cfg(not(target_arch = "wasm32"))]
-mod pair {
-    #[derive(Clone, Copy)]
-    pub struct F2([f64; 2]);
-    impl F2 {
-        pub fn splat(x: f64) -> Self {
-            F2([x, x])
-        }
-        pub unsafe fn load(p: *const f64) -> Self {
-            F2([*p, *p.add(1)])
-        }
-        pub unsafe fn store(self, p: *mut f64) {
-            *p = self.0[0];
-            *p.add(1) = self.0[1];
-        }
-        pub fn add(self, o: Self) -> Self {
-            F2([self.0[0] + o.0[0], self.0[1] + o.0[1]])
-        }
-        pub fn mul(self, o: Self) -> Self {
-            F2([self.0[0] * o.0[0], self.0[1] * o.0[1]])
-        }
-    }
-}
-use pair::F2;
-
-/// Rows `a + r*a_rs` (r < 4) of A, walked along k by `a_cs`, times a contiguous 4-wide strip of
-/// B: the accumulators, [row r][column pair h] at 2r + h.
-#[inline(always)]
-unsafe fn tile(k: usize, a: *const f64, a_rs: isize, a_cs: isize, strip: *const f64) -> [F2; 8] {
-    let z = F2::splat(0.0);
-    let mut acc = [z; 8];
-    let mut rows = [a, a.offset(a_rs), a.offset(2 * a_rs), a.offset(3 * a_rs)];
-    let mut b = strip;
-    for _ in 0..k {
-        let (b0, b1) = (F2::load(b), F2::load(b.add(2)));
-        for r in 0..4 {
-            let x = F2::splat(*rows[r]);
-            acc[2 * r] = acc[2 * r].add(x.mul(b0));
-            acc[2 * r + 1] = acc[2 * r + 1].add(x.mul(b1));
-            rows[r] = rows[r].offset(a_cs);
-        }
-        b = b.add(4);
-    }
-    acc
-}
+use crate::tile::tile as dgemm_tile;
 
 /// C = alpha * A B + beta * C on the whole 4x4 tiles of C: its first `m - m % 4` rows and
 /// `n - n % 4` columns, which it returns; the caller does the rest. C and B have unit column
@@ -116,6 +69,7 @@ pub unsafe fn tiles(
     // numpy's other threads contend for. Each block writes the part it reads.
     let mut strip = core::mem::MaybeUninit::<[f64; 4 * KC]>::uninit();
     let strip = strip.as_mut_ptr() as *mut f64;
+    let mut acc = [0.0f64; 16];
     for p0 in (0..k).step_by(KC) {
         let kc = KC.min(k - p0);
         for i0 in (0..mt).step_by(MC) {
@@ -128,10 +82,10 @@ pub unsafe fn tiles(
                 }
                 for i in (i0..mt.min(i0 + MC)).step_by(4) {
                     let a_ip = a.offset(i as isize * a_rs + p0 as isize * a_cs);
-                    let acc = tile(kc, a_ip, a_rs, a_cs, strip);
-                    for (t, v) in acc.into_iter().enumerate() {
+                    dgemm_tile(kc, a_ip, a_rs, a_cs, strip, acc.as_mut_ptr());
+                    for t in 0..8 {
                         let p = c.offset((i + t / 2) as isize * ldc + (j + 2 * (t % 2)) as isize);
-                        let v = al.mul(v);
+                        let v = al.mul(F2::load(acc.as_ptr().add(2 * t)));
                         let v = if p0 > 0 || beta == 1.0 {
                             F2::load(p).add(v)
                         } else if beta == 0.0 {
