@@ -7,6 +7,9 @@
 //
 //   node bench/numpy_pair.mjs [n=200] [rounds=6]
 //
+// OPENBLAS_CORETYPE=Nehalem makes the native side use OpenBLAS's 128-bit SSE kernel, the same
+// kind of code as Weft's wasm SIMD128 tile (its default here is an AVX-512 kernel).
+//
 // Needs `cargo xtask build` (dist/) and, for the native side, WEFT_NATIVE_PYTHON and
 // WEFT_NATIVE_NUMPY as for bench/numpy.mjs native.
 import { execFile } from 'node:child_process';
