@@ -74,6 +74,8 @@ ops = {
     "linalg.eig 100x100": lambda: np.linalg.eig(B[:100, :100]),
     "fft 2^16": lambda: np.fft.fft(v[:1 << 16]),
     "sort 1e6 float64": lambda: np.sort(v),
+    "argsort 1e6 float64": lambda: np.argsort(v),
+    "partition 1e6 float64": lambda: np.partition(v, 500_000),
     "v * w + 1 on 1e6": lambda: v * w + 1.0,
     "exp(sin(v)) on 1e6": lambda: np.exp(np.sin(v)),
     "sum 1e6": lambda: v.sum(),

@@ -10,7 +10,7 @@ import { describe, test } from 'node:test';
 import { REPO, startCoiServer, usePage } from './helpers.mjs';
 
 const T = { timeout: 300_000 };
-const REQUIRED = ['version and build', 'creation and arithmetic', 'broadcasting', 'ufuncs', 'reductions',
+const REQUIRED = ['version and build', 'creation and arithmetic', 'broadcasting', 'ufuncs', 'reductions', 'sorting and selection',
   'matmul and dot', 'linalg', 'fft', 'random', 'dtypes', 'string dtype', 'save and load', 'printing', 'errors'];
 
 describe('chromium numpy', { timeout: 900_000 }, () => {

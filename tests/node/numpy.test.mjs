@@ -12,7 +12,7 @@ import { PYTHON_DIR, runChecks, runCli, show, startWeft } from './helpers.mjs';
 const T = { timeout: 300_000 };
 
 // Named here too, so that a check that silently disappears fails.
-const REQUIRED = ['version and build', 'creation and arithmetic', 'broadcasting', 'ufuncs', 'reductions',
+const REQUIRED = ['version and build', 'creation and arithmetic', 'broadcasting', 'ufuncs', 'reductions', 'sorting and selection',
   'matmul and dot', 'linalg', 'fft', 'random', 'dtypes', 'string dtype', 'save and load', 'printing', 'errors'];
 
 /** Records which assets a start fetched, through its progress reports. */

@@ -110,6 +110,33 @@ def _():
     assert big.sum() == 1_000_001  # pairwise summation keeps float32 exact here
 
 
+@check("sorting and selection")
+def _():
+    # np.sort and single-kth np.partition of 32/64-bit keys run on highway under Weft
+    # (numpy-patches/wasm-simd-sort.patch), the rest on numpy's own code: both must agree with
+    # the stable merge sort, NaNs last, on sizes past the SIMD base cases.
+    rng = np.random.default_rng(5)
+    for dtype in (np.int32, np.uint32, np.int64, np.uint64, np.float32, np.float64, np.int16):
+        for n in (1, 7, 100, 5000):
+            if np.issubdtype(dtype, np.integer):
+                info = np.iinfo(dtype)
+                x = rng.integers(info.min, info.max, n, dtype=dtype, endpoint=True)
+            else:
+                x = (rng.standard_normal(n) * 1000).astype(dtype)
+            if np.issubdtype(dtype, np.floating) and n > 1:
+                x[rng.integers(0, n, n // 10 + 1)] = np.nan
+                x[0] = -0.0
+            want = np.sort(x, kind="stable")
+            assert np.array_equal(np.sort(x), want, equal_nan=True), (dtype, n)
+            for k in {0, n // 2, n - 1}:
+                p = np.partition(x, k)
+                assert np.array_equal(p[k], want[k], equal_nan=True), (dtype, n, k)
+                assert np.array_equal(np.sort(p[:k]), want[:k], equal_nan=True), (dtype, n, k)
+                assert np.array_equal(np.sort(p[k + 1:]), want[k + 1:], equal_nan=True), (dtype, n, k)
+            assert np.array_equal(x[np.argsort(x)], want, equal_nan=True), (dtype, n)
+    assert np.isnan(np.partition(np.array([3.0, np.nan, 1.0, 2.0]), 3)[3])
+
+
 @check("matmul and dot")
 def _():
     a = np.arange(6.0).reshape(2, 3)
