@@ -112,7 +112,7 @@ def _():
 
 @check("sorting and selection")
 def _():
-    # np.sort and single-kth np.partition of 32/64-bit keys run on highway under Weft
+    # np.sort, np.argsort and single-kth np.partition of 32/64-bit keys run on highway under Weft
     # (numpy-patches/wasm-simd-sort.patch), the rest on numpy's own code: both must agree with
     # the stable merge sort, NaNs last, on sizes past the SIMD base cases.
     rng = np.random.default_rng(5)
@@ -134,6 +134,9 @@ def _():
                 assert np.array_equal(np.sort(p[:k]), want[:k], equal_nan=True), (dtype, n, k)
                 assert np.array_equal(np.sort(p[k + 1:]), want[k + 1:], equal_nan=True), (dtype, n, k)
             assert np.array_equal(x[np.argsort(x)], want, equal_nan=True), (dtype, n)
+            m = x[: n - n % 4].reshape(-1, 4)  # columns: strided, copied before sorting
+            got = np.take_along_axis(m, np.argsort(m, axis=0), axis=0)
+            assert np.array_equal(got, np.sort(m, axis=0, kind="stable"), equal_nan=True), (dtype, n)
     assert np.isnan(np.partition(np.array([3.0, np.nan, 1.0, 2.0]), 3)[3])
 
 
