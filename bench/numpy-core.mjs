@@ -92,8 +92,8 @@ print("WEFT-NUMPY " + json.dumps({"import_s": import_s, "scaling": scaling, "sin
 
 /** What each round runs: batches of some 0.1 s (96 matmuls of 200x200, 0.6-1 ms each) and
  *  0.4 s (32 passes over 5e5 elements, 8 over 2e6 in all) of one worker's time. A task is
- *  one call, as users write them, so the pool's own hand-offs (0.07-0.16 ms for an empty task
- *  in Weft, 0.01-0.02 ms natively) are part of what is measured. */
+ *  one call, as users write them, so the pool's own hand-offs (23-42 us for an empty task in
+ *  Weft, 11-13 us natively) are part of what is measured. */
 export const SPEC = {
   threads: [1, 2, 4, 8], reps: 9, tasks: { matmul: 96, ufunc: 32 },
   matmul_n: 200, ufunc_len: 2_000_000, ufunc_chunk: 500_000, single_reps: 5,

@@ -1250,9 +1250,10 @@ against the target) and from the best times (other work on the machine only adds
 the cores are shared with other work the medians vary from run to run, and `python3 \
 bench/host_phases.py` shows how much. One thread: the best of a few calls of each operation. \
 numpy's BLAS in Weft is guest/blas (a 4x4 tile for float64, fused multiply-adds by relaxed \
-SIMD where the engine has it, both here; the gemm crate's SIMD128 kernels otherwise) under numpy's bundled \
-lapack_lite; `np.sort` of 32/64-bit keys runs highway's vqsort on SIMD128, the rest of numpy's \
-SIMD layer has no wasm backend (see the README).\n",
+SIMD where the engine has it, as Node and Chromium here do; the gemm crate's SIMD128 kernels \
+otherwise) under numpy's bundled lapack_lite; `np.sort` and one-kth `np.partition` of 32/64-bit \
+keys run highway's vqsort and vqselect on SIMD128, the rest of numpy's SIMD layer has no wasm \
+backend (see the README).\n",
         reps = count(node, chromium, &["spec", "reps"]),
         mm_tasks = count(node, chromium, &["spec", "tasks", "matmul"]),
         uf_tasks = count(node, chromium, &["spec", "tasks", "ufunc"]),

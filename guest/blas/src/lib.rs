@@ -12,9 +12,9 @@
 //! Every product becomes strides here (storage order, transposes, vector increments) and goes
 //! to `mm`: float64 products whose C and B are row-major, or C and A column-major, run on
 //! `dgemm`'s 4x4 tile (why: its docs); the rest on `gemm::gemm`, which takes any row and column
-//! stride. One call runs on the calling thread only (`Parallelism::None`). CBLAS integers are 32-bit (numpy's LP64
-//! interface); numpy validates arguments before calling, so the CBLAS side does no error
-//! reporting (invalid sizes do nothing).
+//! stride. One call runs on the calling thread only (`Parallelism::None`). CBLAS integers are
+//! 32-bit (numpy's LP64 interface); numpy validates arguments before calling, so the CBLAS side
+//! does no error reporting (invalid sizes do nothing).
 #![allow(clippy::missing_safety_doc, clippy::too_many_arguments)]
 
 use core::ffi::{c_char, c_int};
